@@ -1,0 +1,44 @@
+using static TorchSharp.torch;
+
+namespace PerkSharp.Adapters;
+
+/// <summary>
+/// The LoRA fast weights a forward pass runs with. Indexed by the model's <c>LoraTargets</c> order; a null entry
+/// means that projection is not adapted (e.g. outside the top-k layers). The tensors may be non-leaf tensors that
+/// carry autograd graph (inner-loop fast weights), which is why the model never copies or re-registers them.
+/// A: [r, in], B: [out, r] (PEFT's lora_A / lora_B weight shapes, also for GPT-2 Conv1D).
+/// </summary>
+public sealed class LoraState
+{
+    public LoraState(IReadOnlyList<Tensor?> a, IReadOnlyList<Tensor?> b, double scale, double dropout = 0.0, bool training = false)
+    {
+        if (a.Count != b.Count) throw new ArgumentException("LoRA A and B lists differ in length");
+        A = a; B = b; Scale = scale; Dropout = dropout; Training = training;
+    }
+
+    public IReadOnlyList<Tensor?> A { get; }
+    public IReadOnlyList<Tensor?> B { get; }
+
+    /// <summary>alpha/sqrt(r) (rsLoRA) or alpha/r.</summary>
+    public double Scale { get; }
+
+    /// <summary>Dropout probability on the LoRA input path (active only when <see cref="Training"/>).</summary>
+    public double Dropout { get; }
+
+    public bool Training { get; }
+
+    /// <summary>
+    /// Adds the LoRA update of target <paramref name="index"/> to a base projection output:
+    /// y = baseOut + scale * B(A(dropout(x))). x: [..., in], baseOut: [..., out].
+    /// </summary>
+    public Tensor Apply(int index, Tensor x, Tensor baseOut)
+    {
+        var a = A[index];
+        var b = B[index];
+        if (a is null || b is null) return baseOut;
+        var h = Training && Dropout > 0 ? nn.functional.dropout(x, Dropout, training: true) : x;
+        using var low = nn.functional.linear(h, a);        // [..., r]
+        using var up = nn.functional.linear(low, b);       // [..., out]
+        return Scale == 1.0 ? baseOut.add(up) : baseOut.add(up, Scale);
+    }
+}
