@@ -104,6 +104,7 @@ public class SafetensorsFuzzTests : IDisposable
         ulong len = BitConverter.ToUInt64(file, 0);
         if (len > (ulong)(file.Length - 8)) return file;
         string json = Encoding.UTF8.GetString(file, 8, (int)len);
+        if (json.Length == 0) return file;
         string mutated;
         var numbers = Number.Matches(json);
         int pick = rng.Next(5);
