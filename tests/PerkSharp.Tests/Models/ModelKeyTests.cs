@@ -124,4 +124,14 @@ public class ModelKeyTests
             Assert.Equal(t.FanInFanOut ? new[] { (long)t.InFeatures, t.OutFeatures } : new[] { (long)t.OutFeatures, t.InFeatures }, w.shape);
         }
     }
+
+    [Fact]
+    public void UnsupportedGpt2AttentionVariantsAreRejectedClearly()
+    {
+        PerkSharp.Runtime.TorchRuntime.Initialize();
+        var cfg = TinyModels.Config("gpt2");
+        cfg.Extra["scale_attn_by_inverse_layer_idx"] = true;
+        var e = Assert.Throws<PerkSharp.Runtime.PerkException>(() => ModelFactory.Create(cfg));
+        Assert.Contains("scale_attn_by_inverse_layer_idx", e.Message);
+    }
 }

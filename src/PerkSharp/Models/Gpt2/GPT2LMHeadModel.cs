@@ -22,6 +22,11 @@ public sealed class GPT2LMHeadModel : CausalLM
 
     internal GPT2LMHeadModel(ParamInit init, ModelConfig cfg) : base(nameof(GPT2LMHeadModel), cfg)
     {
+        // HF variants this port does not implement fail clearly instead of computing something else.
+        if (cfg.Extra["scale_attn_weights"] is System.Text.Json.Nodes.JsonValue sw && sw.TryGetValue<bool>(out var scaled) && !scaled)
+            throw new Runtime.PerkException("config.json: \"scale_attn_weights\": false is not supported (GPT-2 scales attention by 1/sqrt(head_dim))");
+        if (cfg.Extra["scale_attn_by_inverse_layer_idx"] is System.Text.Json.Nodes.JsonValue si && si.TryGetValue<bool>(out var inv) && inv)
+            throw new Runtime.PerkException("config.json: \"scale_attn_by_inverse_layer_idx\": true is not supported");
         transformer = new GPT2Model(init, cfg);
         RegisterComponents();
         int hd = cfg.HiddenSize, inner = cfg.IntermediateSize;

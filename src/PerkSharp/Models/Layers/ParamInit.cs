@@ -19,7 +19,7 @@ internal sealed class ParamInit : IDisposable
         if (!is_floating_point(empty(1, dtype: dtype)))
             throw new Runtime.PerkException($"model dtype must be floating point (got {dtype})");
         DType = dtype;
-        Std = config.Extra["initializer_range"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<double>(out var r) ? r : 0.02;
+        Std = ModelConfig.TryNumber(config.Extra["initializer_range"], out var r) && r >= 0 ? r : 0.02;
         _gen = seed is long s ? new Generator(unchecked((ulong)s), CPU) : null;
     }
 
