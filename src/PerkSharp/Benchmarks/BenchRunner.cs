@@ -32,8 +32,9 @@ public sealed class BenchRunner
         if (!double.IsFinite(peak)) peak = GemmPeak.Best(GemmPeak.Measure(ScalarType.Float32, new[] { 1024 }, 0.5), "float32");
         PeakGflops = peak;
 
-        foreach (var pending in new[] { "leak", "meta", "test-time" })
-            if (_o.Runs(pending)) _summary.Notes.Add($"phase {pending}: not measured yet (needs the models and meta-learning engine on main)");
+        Phase("leak", () => { new LeakBench(_o, _log).Run(_summary, Add, Plot); return 0; });
+        Phase("meta", () => { new MetaStepBench(_o, _log, PeakGflops).Run(_summary, Add, Plot); return 0; });
+        Phase("test-time", () => { new TestTimeBench(_o, _log, PeakGflops).Run(_summary, Add, Plot); return 0; });
 
         _summary.Extra["mode"] = _o.Quick ? "quick" : "full";
         _summary.Extra["threads"] = get_num_threads();
