@@ -48,7 +48,8 @@ public sealed class LeakBench
             progress.Report(step);
         }
         addTable(table);
-        summary["rss_growth_50_500"] = (rssEnd - rss50) / rss50;
+        if (_o.LeakSteps == 500) summary["rss_growth_50_500"] = (rssEnd - rss50) / rss50;
+        else summary.Notes.Add($"leak check ran {_o.LeakSteps} steps, not 500: rss_growth_50_500 left unmeasured");
         _log.WriteLine($"bench: leak: RSS {rss50:0.0} MB at step 50, {rssEnd:0.0} MB at step {_o.LeakSteps}");
         BenchPlots.Lines(Path.Combine(_o.OutDir, "leak.png"), "Resident memory over meta-steps (tiny model)", "meta-step", "RSS MB",
             new[] { new PlotSeries("RSS", table.Rows.Select(r => table.Num(r, "step")).ToArray(), table.Rows.Select(r => table.Num(r, "rss_mb")).ToArray()) });
