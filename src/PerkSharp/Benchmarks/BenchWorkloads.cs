@@ -64,11 +64,13 @@ public static class BenchWorkloads
         return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
     }
 
-    /// <summary>Seconds taken by <paramref name="body"/>.</summary>
-    public static double Time(Action body)
+    /// <summary>Wall seconds and process CPU seconds (all threads) taken by <paramref name="body"/>.</summary>
+    public static (double Wall, double Cpu) Clock(Action body)
     {
+        double cpu0 = CpuTime.Now;
         var sw = Stopwatch.StartNew();
         body();
-        return sw.Elapsed.TotalSeconds;
+        return (sw.Elapsed.TotalSeconds, CpuTime.Now - cpu0);
     }
+
 }

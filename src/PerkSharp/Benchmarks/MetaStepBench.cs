@@ -14,9 +14,9 @@ public sealed class MetaStepBench
 {
     readonly BenchOptions _o;
     readonly TextWriter _log;
-    readonly double _peakGflops;
+    readonly MachinePeak _peak;
 
-    public MetaStepBench(BenchOptions options, TextWriter log, double peakGflops) { _o = options; _log = log; _peakGflops = peakGflops; }
+    public MetaStepBench(BenchOptions options, TextWriter log, MachinePeak peak) { _o = options; _log = log; _peak = peak; }
 
     /// <summary>(label, mode, unroll_start, T) in increasing memory order.</summary>
     public static readonly (string Label, InnerLoopMode Mode, int UnrollStart, int T)[] Modes =
@@ -30,7 +30,7 @@ public sealed class MetaStepBench
     public void Run(BenchSummary summary, Action<BenchTable> addTable, Action<string, string> addPlot)
     {
         var table = new BenchTable("meta_step", "model", "layers", "context_tokens", "segments", "mode", "second_order_steps",
-            "status", "steps_timed", "seconds", "model_gflop", "achieved_gflops", "mfu", "peak_mb", "baseline_mb");
+            "status", "steps_timed", "seconds", "cpu_seconds", "model_gflop", "achieved_gflops", "mfu", "mfu_cpu", "peak_mb", "baseline_mb");
         RunShape("tiny", BenchWorkloads.TinyConfig(), _o.TinyMetaContexts, table);
         RunShape("gpt2-small", BenchWorkloads.Gpt2SmallConfig(_o.MetaLayers, 1024), _o.MetaContexts, table);
         addTable(table);
@@ -39,7 +39,12 @@ public sealed class MetaStepBench
         // peak ratio T = 2 / full at the largest context where both ran.
         var g = table.Rows.Where(r => (string)table.Get(r, "model")! == "gpt2-small" && (string)table.Get(r, "status")! == "ok").ToList();
         var t2 = g.Where(r => (string)table.Get(r, "mode")! == "truncated-T2").OrderBy(r => table.Num(r, "context_tokens")).FirstOrDefault();
-        if (t2 != null) summary["meta_step_mfu"] = table.Num(t2, "mfu");
+        if (t2 != null)
+        {
+            summary["meta_step_mfu"] = table.Num(t2, "mfu");
+            summary.Extra["meta_step_mfu_cpu"] = Math.Round(table.Num(t2, "mfu_cpu"), 4);
+            summary.Notes.Add($"meta_step_mfu: GPT-2-small shapes ({_o.MetaLayers} layers), truncated T=2, N=4, {table.Num(t2, "context_tokens")} context tokens");
+        }
         foreach (var ctx in g.Select(r => table.Num(r, "context_tokens")).Distinct().OrderByDescending(c => c))
         {
             var full = g.FirstOrDefault(r => table.Num(r, "context_tokens") == ctx && (string)table.Get(r, "mode")! == "full");
@@ -76,23 +81,23 @@ public sealed class MetaStepBench
                 if (lastPeak.TryGetValue(m.Label, out var lp) && lp.Mb * ctx / lp.Ctx * (1 << 20) > _o.MemoryBudgetBytes)
                 {
                     table.Add(name, cfg.NumHiddenLayers, ctx, segments, m.Label, m.T, $"skipped: predicted peak {lp.Mb * ctx / lp.Ctx:0} MB > budget",
-                        0, double.NaN, gflop, double.NaN, double.NaN, double.NaN, double.NaN);
+                        0, double.NaN, double.NaN, gflop, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
                     _log.WriteLine($"bench: meta {name} ctx {ctx} {m.Label}: skipped (predicted {lp.Mb * ctx / lp.Ctx:0} MB)");
                     continue;
                 }
                 var r = Measure(model, cfg, ctx, m.Mode, m.UnrollStart, rng, gflop);
                 lastPeak[m.Label] = (ctx, r.PeakMb);
-                double achieved = gflop / r.Seconds;
-                table.Add(name, cfg.NumHiddenLayers, ctx, segments, m.Label, m.T, "ok", r.Steps, r.Seconds, gflop, achieved,
-                    achieved / _peakGflops, r.PeakMb, r.BaselineMb);
+                double achieved = gflop / r.Seconds, mfuCpu = gflop / r.Cpu / _peak.GflopsPerCpuSecond;
+                table.Add(name, cfg.NumHiddenLayers, ctx, segments, m.Label, m.T, "ok", r.Steps, r.Seconds, r.Cpu, gflop, achieved,
+                    achieved / _peak.Gflops, mfuCpu, r.PeakMb, r.BaselineMb);
                 _log.WriteLine($"bench: meta {name} ctx {ctx} {m.Label}: {r.Seconds:0.000} s/step, {achieved:0.0} GFLOP/s " +
-                               $"(MFU {achieved / _peakGflops:0.00}), peak {r.PeakMb:0} MB");
+                               $"(MFU {achieved / _peak.Gflops:0.00}, per CPU-second {mfuCpu:0.00}), peak {r.PeakMb:0} MB");
             }
         }
     }
 
     /// <summary>One warm-up step when a step is short (under ~3 s), then timed steps; median seconds per step.</summary>
-    (double Seconds, int Steps, double PeakMb, double BaselineMb) Measure(CausalLM model, ModelConfig cfg, int ctx,
+    (double Seconds, double Cpu, int Steps, double PeakMb, double BaselineMb) Measure(CausalLM model, ModelConfig cfg, int ctx,
         InnerLoopMode mode, int unrollStart, Random rng, double gflop)
     {
         var settings = BenchWorkloads.Settings(_o.LoraRank, mode, unrollStart, _o.InnerSteps);
@@ -104,16 +109,17 @@ public sealed class MetaStepBench
         try
         {
             long baseline = PeakMemory.BeginPhase();
-            var times = new List<double>();
-            double first = BenchWorkloads.Time(() => learner.Step(context, question));
+            var times = new List<(double Wall, double Cpu)>();
+            var first = BenchWorkloads.Clock(() => learner.Step(context, question));
             // Short steps: the first one (allocator warm-up, kernel selection) is not timed; long ones: it is.
-            bool warm = first < 3.0;
+            bool warm = first.Wall < 3.0;
             int repeats = warm ? Math.Max(1, _o.MetaRepeats) : Math.Max(1, _o.MetaRepeats - 1);
             if (!warm) times.Add(first);
             if (gflop < 5) repeats = Math.Max(repeats, 5);        // tiny steps: more repeats for a stable median
-            for (int i = 0; i < repeats; i++) times.Add(BenchWorkloads.Time(() => learner.Step(context, question)));
+            for (int i = 0; i < repeats; i++) times.Add(BenchWorkloads.Clock(() => learner.Step(context, question)));
             double peak = PeakMemory.PhasePeak - baseline;
-            return (BenchWorkloads.Median(times), times.Count, peak / 1048576.0, baseline / 1048576.0);
+            return (BenchWorkloads.Median(times.Select(t => t.Wall).ToList()), BenchWorkloads.Median(times.Select(t => t.Cpu).ToList()),
+                times.Count, peak / 1048576.0, baseline / 1048576.0);
         }
         finally
         {

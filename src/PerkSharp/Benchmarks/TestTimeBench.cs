@@ -15,12 +15,12 @@ public sealed class TestTimeBench
 {
     readonly BenchOptions _o;
     readonly TextWriter _log;
-    readonly double _peakGflops;
+    readonly MachinePeak _peak;
 
-    public TestTimeBench(BenchOptions options, TextWriter log, double peakGflops) { _o = options; _log = log; _peakGflops = peakGflops; }
+    public TestTimeBench(BenchOptions options, TextWriter log, MachinePeak peak) { _o = options; _log = log; _peak = peak; }
 
-    sealed record Row(string Method, int Context, int K, double EncodeS, double AnswerS, double TotalS, double Gflop,
-        double PeakMb, double PrefillS = double.NaN, double PrefillGflop = double.NaN);
+    sealed record Row(string Method, int Context, int K, double EncodeS, double AnswerS, double TotalS, double CpuS, double Gflop,
+        double PeakMb, double PrefillS = double.NaN, double PrefillGflop = double.NaN, double PrefillCpuS = double.NaN);
 
     public void Run(BenchSummary summary, Action<BenchTable> addTable, Action<string, string> addPlot)
     {
@@ -53,10 +53,11 @@ public sealed class TestTimeBench
         }
 
         var table = new BenchTable("test_time", "method", "context_tokens", "accumulation", "encode_or_prefill_s", "answer_s",
-            "total_s", "model_gflop", "achieved_gflops", "mfu", "peak_mb");
+            "total_s", "cpu_s", "model_gflop", "achieved_gflops", "mfu", "mfu_cpu", "prefill_mfu", "peak_mb");
         foreach (var r in rows)
             table.Add(r.Method, r.Context, r.Method == "perk" ? r.K : null, r.Method == "perk" ? r.EncodeS : r.PrefillS, r.AnswerS,
-                r.TotalS, r.Gflop, r.Gflop / r.TotalS, r.Gflop / r.TotalS / _peakGflops, r.PeakMb);
+                r.TotalS, r.CpuS, r.Gflop, r.Gflop / r.TotalS, r.Gflop / r.TotalS / _peak.Gflops, r.Gflop / r.CpuS / _peak.GflopsPerCpuSecond,
+                r.Method == "icr" ? r.PrefillGflop / r.PrefillS / _peak.Gflops : null, r.PeakMb);
         addTable(table);
         Summarise(summary, rows, flops);
         Plots(rows, flops, addPlot);
@@ -74,15 +75,16 @@ public sealed class TestTimeBench
         {
             long baseline = PeakMemory.BeginPhase();
             InnerLoopResult? encoded = null;
-            double encode = BenchWorkloads.Time(() => encoded = InnerLoop.Run(model, meta, batches, InnerLoopMode.Evaluation, dropout: true));
+            // The inner loop PerkSystem.Encode runs (evaluation mode: no graph, dropout on), fed token ids directly.
+            var encode = BenchWorkloads.Clock(() => encoded = InnerLoop.Run(model, meta, batches, InnerLoopMode.Evaluation, dropout: true));
             using (encoded)
             {
                 var lora = meta.Lora.State(encoded!.FastWeights, training: false);
-                double answer = BenchWorkloads.Time(() => generator.Generate(prompt, _o.AnswerTokens, lora));
+                var answer = BenchWorkloads.Clock(() => generator.Generate(prompt, _o.AnswerTokens, lora));
                 double peak = (PeakMemory.PhasePeak - baseline) / 1048576.0;
                 double gflop = flops.PerkTestTime(seqs.Count * (long)_o.SegmentLength, _o.SegmentLength, _o.PromptTokens,
                     _o.AnswerTokens, _o.InnerSteps) / 1e9;
-                return new Row("perk", ctx, k, encode, answer, encode + answer, gflop, peak);
+                return new Row("perk", ctx, k, encode.Wall, answer.Wall, encode.Wall + answer.Wall, encode.Cpu + answer.Cpu, gflop, peak);
             }
         }
         finally { foreach (var b in batches) b.Dispose(); }
@@ -96,13 +98,13 @@ public sealed class TestTimeBench
         using var noGrad = no_grad();
         using var cache = model.NewCache();
         long next = 0;
-        double prefill = BenchWorkloads.Time(() =>
+        var prefill = BenchWorkloads.Clock(() =>
         {
             using var scope = NewDisposeScope();
             var input = new LMInput(tensor(ids, new long[] { 1, ids.Length })) { Cache = cache, AllowFusedAttention = true, LastLogitsOnly = true };
             next = model.forward(input).Logits.select(1, -1).argmax(-1).item<long>();
         });
-        double decode = BenchWorkloads.Time(() =>
+        var decode = BenchWorkloads.Clock(() =>
         {
             for (int i = 1; i < _o.AnswerTokens; i++)
             {
@@ -114,7 +116,8 @@ public sealed class TestTimeBench
         double peak = (PeakMemory.PhasePeak - baseline) / 1048576.0;
         double gflop = flops.IcrTestTime(ctx, _o.PromptTokens, _o.AnswerTokens) / 1e9;
         double prefillGflop = flops.Generate(ctx + _o.PromptTokens, 1, lora: false) / 1e9;
-        return new Row("icr", ctx, 0, double.NaN, decode, prefill + decode, gflop, peak, prefill, prefillGflop);
+        return new Row("icr", ctx, 0, double.NaN, decode.Wall, prefill.Wall + decode.Wall, prefill.Cpu + decode.Cpu, gflop, peak,
+            prefill.Wall, prefillGflop, prefill.Cpu);
     }
 
     void Summarise(BenchSummary s, List<Row> rows, FlopModel flops)
@@ -124,9 +127,17 @@ public sealed class TestTimeBench
         var top = sweep.FirstOrDefault(r => r.Context == _o.ScalingTop);
         var bottom = sweep.FirstOrDefault(r => r.Context == _o.ScalingBase);
         if (top != null && bottom != null) s["test_time_scaling_32k_4k"] = top.TotalS / bottom.TotalS;
-        if (top != null) s["test_time_mfu"] = top.Gflop / top.TotalS / _peakGflops;
+        if (top != null)
+        {
+            s["test_time_mfu"] = top.Gflop / top.TotalS / _peak.Gflops;
+            s.Extra["test_time_mfu_cpu"] = Math.Round(top.Gflop / top.CpuS / _peak.GflopsPerCpuSecond, 4);
+        }
         var icrTop = icr.LastOrDefault();
-        if (icrTop != null) s["icr_prefill_mfu"] = icrTop.PrefillGflop / icrTop.PrefillS / _peakGflops;
+        if (icrTop != null)
+        {
+            s["icr_prefill_mfu"] = icrTop.PrefillGflop / icrTop.PrefillS / _peak.Gflops;
+            s.Extra["icr_prefill_mfu_cpu"] = Math.Round(icrTop.PrefillGflop / icrTop.PrefillCpuS / _peak.GflopsPerCpuSecond, 4);
+        }
         var k1 = rows.FirstOrDefault(r => r.Method == "perk" && r.Context == _o.AccumContext && r.K == 1);
         var k16 = rows.FirstOrDefault(r => r.Method == "perk" && r.Context == _o.AccumContext && r.K == 16);
         if (k1 != null && k16 != null) s["accum16_memory_ratio"] = k16.PeakMb / k1.PeakMb;
