@@ -48,7 +48,10 @@ public class StudentRecordsTests
         foreach (var q in StudentRecordsReader.Queries)
         {
             JsonlFile.Write(Path.Combine(dir, q + ".jsonl"), dbs.Select(d => d.QuestionLine(q)));
-            foreach (var ex in StudentRecordsReader.Read(dir, q, "1k"))
+            var read = StudentRecordsReader.Read(dir, q, "1k");
+            Assert.Equal(dbs.SelectMany(d => d.ToExamples(q, "1k")).Select(e => (e.Id, e.Question, e.Answer, string.Join("|", e.Context))),
+                read.Select(e => (e.Id, e.Question, e.Answer, string.Join("|", e.Context))));
+            foreach (var ex in read)
             {
                 var rows = ex.Context.Select(c => Line.Match(c)).Select(m =>
                 {
