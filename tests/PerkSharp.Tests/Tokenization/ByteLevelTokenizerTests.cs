@@ -30,6 +30,19 @@ public class ByteLevelTokenizerTests
     }
 
     [Fact]
+    public void InvalidUtf8FromGeneratedIdsDecodesWithReplacementCharacters()
+    {
+        // Random models emit arbitrary byte ids; HF decodes them with errors="replace" (one U+FFFD per maximal
+        // invalid subpart), and special tokens are removed before the bytes are joined.
+        string dir = TempDir("bl257utf");
+        WriteByteLevel257(dir);
+        var tok = TokenizerLoader.Load(dir, Config("gpt2", 257));
+        Assert.Equal("\uFFFDA\u20AC\uFFFD", tok.Decode(new[] { 0x80, 65, 0xE2, 0x82, 0xAC, 0xF0, 0x9F }));
+        Assert.Equal("A\u20AC", tok.Decode(new[] { 65, 0xE2, 256, 0x82, 0xAC }));
+        Assert.Equal("A\uFFFD<|endoftext|>\uFFFD\uFFFD", tok.Decode(new[] { 65, 0xE2, 256, 0x82, 0xAC }, skipSpecial: false));
+    }
+
+    [Fact]
     public void ByteLevel257SaveAndReloadKeepsIds()
     {
         string dir = TempDir("bl257rt"), outDir = TempDir("bl257rt-out");
