@@ -15,6 +15,7 @@ public static class BadInputCli
     public static readonly Dictionary<string, string[]> Areas = new()
     {
         ["model"] = new[] { "st-", "cfg-", "ckpt-", "tok-", "model-" },
+        ["runtime"] = new[] { "gen-", "opt-" },
         ["config"] = new[] { "yaml-" },
         ["data"] = new[] { "data-", "generate-" },
     };
@@ -73,6 +74,12 @@ public class BadInputCorpusTests
 public class BadModelFolderCliTests
 {
     public static IEnumerable<object[]> Cases => BadInputCli.Names("model");
+    [Theory, MemberData(nameof(Cases))] public void BadInputGivesOneCleanErrorLine(string name) => BadInputCli.Run(name);
+}
+
+public class BadRuntimeInputCliTests
+{
+    public static IEnumerable<object[]> Cases => BadInputCli.Names("runtime");
     [Theory, MemberData(nameof(Cases))] public void BadInputGivesOneCleanErrorLine(string name) => BadInputCli.Run(name);
 }
 

@@ -17,6 +17,7 @@ public static class BadInputCorpus
     const string W = "\"w\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}";
 
     static string[] CheckModel(string d) => new[] { "check", "model", d };
+    static string[] Gen(string model, params string[] rest) => new[] { "generate", "--model", model }.Concat(rest).ToArray();
     static string Sub(string d, string name) => Path.Combine(d, name);
 
     public static readonly IReadOnlyList<BadInput> All = new List<BadInput>
@@ -80,6 +81,18 @@ public static class BadInputCorpus
         new("cfg-is-a-folder", d => { var m = ModelFolder(Sub(d, "m"), null, ValidSafetensors()); Directory.CreateDirectory(Sub(m, "config.json")); return CheckModel(m); }, "is a folder"),
         new("model-folder-missing", d => CheckModel(Sub(d, "nope")), "model folder not found"),
         new("model-folder-is-a-file", d => { File.WriteAllText(Sub(d, "f"), "x"); return CheckModel(Sub(d, "f")); }, "is a file"),
+
+        // --- perk generate: token ids, positions, folders; global options --------------------------------------------
+        new("gen-id-equal-to-vocab-size", d => Gen(RealModel(Sub(d, "m")), "--prompt-ids", "1,257"), "token id 257 is outside the vocabulary (size 257)"),
+        new("gen-id-not-a-number", d => Gen(RealModel(Sub(d, "m")), "--prompt-ids", "1,x,3"), "\"x\" is not a token id"),
+        new("gen-prompt-beyond-positions", d => Gen(RealModel(Sub(d, "m")), "--prompt-ids", string.Join(",", Enumerable.Repeat(7, 60)), "--max-new-tokens", "10"), "exceed n_positions (64)"),
+        new("gen-text-prompt-beyond-positions", d => Gen(RealModel(Sub(d, "m")), "--prompt", new string('a', 65), "--max-new-tokens", "1"), "exceed n_positions (64)"),
+        new("gen-model-folder-missing", d => Gen(Sub(d, "none"), "--prompt-ids", "1"), "model folder not found"),
+        new("gen-model-folder-empty", d => { Directory.CreateDirectory(Sub(d, "m")); return Gen(Sub(d, "m"), "--prompt-ids", "1"); }, "config.json not found"),
+        new("gen-weights-truncated", d => { var m = RealModel(Sub(d, "m")); var p = Sub(m, "model.safetensors"); File.WriteAllBytes(p, File.ReadAllBytes(p)[..200]); return Gen(m, "--prompt-ids", "1"); }, "exceeds the file size"),
+        new("gen-weights-wrong-layers", d => Gen(Edit(RealModel(Sub(d, "m")), c => c["n_layer"] = 3), "--prompt-ids", "1"), "missing tensor"),
+        new("opt-threads-absurd", d => new[] { "info", "--threads", "100000" }, "--threads 100000"),
+        new("opt-threads-negative", d => new[] { "info", "--threads", "-2" }, "--threads -2"),
 
         // --- YAML train configs ------------------------------------------------------------------------------------
         new("yaml-unknown-key", d => new[] { "check", "config", Yaml(d, "lora_rnak: 8\n") }, "unknown key \"lora_rnak\" (did you mean \"lora_rank\"?)"),
