@@ -4,6 +4,7 @@ using PerkSharp.Generation;
 using PerkSharp.MetaLearning;
 using PerkSharp.Models;
 using PerkSharp.Tokenization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PerkSharp.Evaluation;
@@ -70,7 +71,7 @@ public sealed class PerkMethod : IEvalMethod
         var cfg = _model.Config;
         var q = PerkBatcher.Question(ex.Context.Count, ex.Question, ex.Answer, ex.Support, _tok, cfg.VocabSize, cfg.MaxPositionEmbeddings);
         using var qb = PerkBatcher.Separate(new[] { q }, _tok.PadId);
-        using var _ = no_grad();
+        using var noGrad = no_grad();
         using var loss = InnerLoop.AnswerLoss(_model, _meta, memory.FastWeights, qb, dropout: false);
         _model.eval();
         return loss.ToDouble();

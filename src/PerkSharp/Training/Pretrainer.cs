@@ -10,10 +10,10 @@ namespace PerkSharp.Training;
 public sealed record PretrainOptions
 {
     public int Layers { get; init; } = 2;
-    public int Hidden { get; init; } = 128;
-    public int Heads { get; init; } = 4;
+    public int Hidden { get; init; } = 64;
+    public int Heads { get; init; } = 2;
     /// <summary>n_positions; also the longest training window, so every position embedding is trained.</summary>
-    public int Positions { get; init; } = 1024;
+    public int Positions { get; init; } = 1536;
     /// <summary>Tokens per training window (windows are cut from the concatenated corpus at random offsets).</summary>
     public int Window { get; init; } = 256;
     /// <summary>Every this many steps a window of the full <see cref="Positions"/> length is used instead.</summary>
