@@ -75,7 +75,7 @@ public sealed class InContextMethod : IEvalMethod
         using (no_grad())
         {
             var state = _lora?.Lora.State(_lora.Lora.Initial.Cast<Tensor>().ToList(), training: false);
-            output = _tok.Decode(new GreedyGenerator(_model, _tok).Generate(prompt, reserve, state)).Trim();
+            output = OutputText.Decode(_tok, new GreedyGenerator(_model, _tok).Generate(prompt, reserve, state));
         }
         int contextTokens = _tok.Encode(string.Concat(ex.Context.Select((s, i) => $"{PerkFormat.SegmentPrompt(i)} {s}\n"))).Count;
         return new MethodAnswer(PromptText(segs, ids, ex.Question), output, encodeMs, sw.Elapsed.TotalMilliseconds, contextTokens);

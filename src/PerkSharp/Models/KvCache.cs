@@ -12,6 +12,9 @@ public sealed class KvCache : IDisposable
 
     public KvCache(int layers) { _k = new Tensor?[layers]; _v = new Tensor?[layers]; }
 
+    /// <summary>Number of decoder layers the cache holds.</summary>
+    public int Layers => _k.Length;
+
     /// <summary>Tokens already cached (Tpast).</summary>
     public long Length => _k[0] is null ? 0 : _k[0]!.shape[2];
 

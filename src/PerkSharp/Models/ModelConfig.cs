@@ -160,14 +160,21 @@ public sealed class ModelConfig
         if (!o.TryGetPropertyValue(key, out var n) || n is null)
             return required ? throw new PerkException($"{src}: missing required key \"{key}\"") : null;
         if (n is JsonValue v && v.TryGetValue<long>(out var l) && l is >= int.MinValue and <= int.MaxValue) return (int)l;
-        if (n is JsonValue d && d.TryGetValue<double>(out var x) && x == Math.Floor(x) && Math.Abs(x) < int.MaxValue) return (int)x;
+        if (TryNumber(n, out var x) && x == Math.Floor(x) && Math.Abs(x) < int.MaxValue) return (int)x;
         throw new PerkException($"{src}: \"{key}\" must be an integer (got {n.ToJsonString()})");
     }
     static double? Dbl(JsonObject o, string key, string src)
     {
         if (!o.TryGetPropertyValue(key, out var n) || n is null) return null;
-        if (n is JsonValue v && v.TryGetValue<double>(out var d) && double.IsFinite(d)) return d;
+        if (TryNumber(n, out var d) && double.IsFinite(d)) return d;
         throw new PerkException($"{src}: \"{key}\" must be a number (got {n.ToJsonString()})");
+    }
+    /// <summary>A JSON number from parsed text or from a value built in code (JsonValue of int, long, double...).</summary>
+    internal static bool TryNumber(JsonNode? n, out double d)
+    {
+        d = 0;
+        return n is JsonValue v && v.GetValueKind() == JsonValueKind.Number &&
+               double.TryParse(v.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out d);
     }
     static bool? Bool(JsonObject o, string key, string src)
     {
@@ -191,7 +198,7 @@ public sealed record RopeScaling(string RopeType, double Factor, double LowFreqF
         string type = ModelConfig.Str(o, "rope_type", src) ?? ModelConfig.Str(o, "type", src) ?? "";
         if (type == "default") type = "default";
         else if (type != "llama3") throw new PerkException($"{src}: rope_scaling type \"{type}\" is not supported (supported: llama3)");
-        double D(string k, double dflt) => o[k] is JsonValue v && v.TryGetValue<double>(out var d) ? d : dflt;
+        double D(string k, double dflt) => ModelConfig.TryNumber(o[k], out var d) ? d : dflt;
         return new RopeScaling(type, D("factor", 8.0), D("low_freq_factor", 1.0), D("high_freq_factor", 4.0),
             (int)D("original_max_position_embeddings", 8192));
     }

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using PerkSharp.IO;
 using PerkSharp.MetaLearning;
 using PerkSharp.Runtime;
 using TorchSharp.Modules;
@@ -32,12 +31,10 @@ public static class PerkCheckpoint
         });
     }
 
-    /// <summary>Writes the meta-parameters, config and base-model pointer into <paramref name="dir"/>.</summary>
+    /// <summary>Writes the meta-parameters (MetaCheckpoint format), config and base-model pointer into <paramref name="dir"/>.</summary>
     public static void WriteMeta(string dir, MetaParameters meta, TrainConfig cfg, string baseModelPath)
     {
-        var dict = new Dictionary<string, Tensor>();
-        foreach (var (n, t) in Tensors(meta)) dict[n] = t.detach();
-        Safetensors.Save(Path.Combine(dir, MetaFile), dict, new Dictionary<string, string> { ["format"] = "perksharp-meta" });
+        MetaCheckpoint.Save(meta, Path.Combine(dir, MetaFile));
         File.WriteAllText(Path.Combine(dir, "config.yaml"), TrainConfigLoader.ToYaml(cfg));
         // Absolute: the checkpoint is written in a temp folder first, so a relative path would be relative to it.
         var info = new JsonObject { ["format"] = 1, ["base_model"] = Path.GetFullPath(baseModelPath) };
@@ -57,28 +54,12 @@ public static class PerkCheckpoint
         return CheckpointManager.ReadState(dir);
     }
 
-    /// <summary>Copies the saved meta-parameters into <paramref name="meta"/>, checking names and shapes first.</summary>
+    /// <summary>Copies the saved meta-parameters into <paramref name="meta"/> (names, shapes and finiteness checked first).</summary>
     public static void LoadMeta(string dir, MetaParameters meta)
     {
         string path = Path.Combine(dir, MetaFile);
         if (!File.Exists(path)) throw new PerkException($"{dir}: {MetaFile} missing (not a PERK checkpoint)");
-        var saved = Safetensors.Load(path);
-        try
-        {
-            var expected = meta.named_parameters().ToList();
-            foreach (var (name, p) in expected)
-            {
-                if (!saved.TryGetValue(name, out var t))
-                    throw new PerkException($"{path}: tensor \"{name}\" missing (checkpoint and config disagree: rank, steps or weighting?)");
-                if (!t.shape.SequenceEqual(p.shape))
-                    throw new PerkException($"{path}: tensor \"{name}\" has shape [{string.Join(", ", t.shape)}], expected [{string.Join(", ", p.shape)}] (lora_rank or n_inner_iter differ?)");
-            }
-            var extra = saved.Keys.Except(expected.Select(e => e.name)).FirstOrDefault();
-            if (extra != null) throw new PerkException($"{path}: unexpected tensor \"{extra}\" (checkpoint and config disagree)");
-            using var _ = no_grad();
-            foreach (var (name, p) in expected) p.copy_(saved[name].to(p.dtype));
-        }
-        finally { foreach (var t in saved.Values) t.Dispose(); }
+        MetaCheckpoint.Load(meta, path);
     }
 
     /// <summary>The base-model folder recorded in a checkpoint.</summary>

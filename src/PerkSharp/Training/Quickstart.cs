@@ -22,6 +22,7 @@ public sealed record QuickstartOptions
     public int SegmentTokens { get; init; } = 128;
     public ulong DataSeed { get; init; } = PerkRandom.DefaultSeed;
     public int ProseSentences { get; init; } = 6000;
+    public int MaxVocab { get; init; } = 3000;
     public PretrainOptions Pretrain { get; init; } = new();
     /// <summary>PERK config (YAML text); the embedded configs/tiny_qa1.yaml by default.</summary>
     public string PerkYaml { get; init; } = ShippedConfigs.Read("tiny_qa1.yaml");
@@ -62,7 +63,7 @@ public static class Quickstart
 
         // 2. Base model.
         string baseDir = Path.Combine(root, "base");
-        using var bm = BaseModel.LoadOrPretrain(baseDir, () => QuickstartData.PretrainCorpus(train, o.ProseSentences), o.Pretrain, log);
+        using var bm = BaseModel.LoadOrPretrain(baseDir, () => QuickstartData.PretrainCorpus(train, o.ProseSentences), o.Pretrain, o.MaxVocab, log);
         Done($"base model: {bm.Describe()}");
 
         // 3. PERK meta-training.

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using PerkSharp.Benchmarks;
+using PerkSharp.Runtime;
+
+namespace PerkSharp.Cli.Commands;
+
+/// <summary>
+/// `perk bench [--quick] [--out DIR]`: GEMM peak, meta-step and test-time speed/memory against the analytic FLOP
+/// model, leak check; writes CSV, PNG, summary.md and summary.json (issue 6).
+/// </summary>
+public sealed class BenchCommand : ICliCommand
+{
+    public Command Build()
+    {
+        var quick = new Option<bool>("--quick") { Description = "Short run (~3 min): smaller contexts and fewer steps, every key still measured" };
+        var outDir = new Option<string>("--out") { Description = "Output folder", DefaultValueFactory = _ => "bench-out" };
+        var only = new Option<string[]>("--only")
+        {
+            Description = "Run only these phases (gemm, leak, meta, test-time); the others are reported as not measured",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var budget = new Option<double>("--memory-budget-gb")
+        {
+            Description = "Skip configurations whose predicted peak memory exceeds this (GB)",
+            DefaultValueFactory = _ => 6.0,
+        };
+        var cmd = new Command("bench", "Measure speed, memory and scaling against this machine's GEMM peak and the FLOP model")
+        {
+            quick, outDir, only, budget,
+        };
+        cmd.SetHandler(parse =>
+        {
+            var phases = parse.GetValue(only) ?? Array.Empty<string>();
+            foreach (var p in phases)
+                if (!BenchOptions.AllPhases.Contains(p))
+                    throw new PerkException($"--only: unknown phase \"{p}\" (expected one of {string.Join(", ", BenchOptions.AllPhases)})");
+            double gb = parse.GetValue(budget);
+            if (!(gb > 0)) throw new PerkException($"--memory-budget-gb must be > 0 (got {gb})");
+            var options = new BenchOptions
+            {
+                Quick = parse.GetValue(quick),
+                OutDir = parse.GetValue(outDir)!,
+                Phases = phases.Length == 0 ? BenchOptions.AllPhases : phases,
+                MemoryBudgetBytes = (long)(gb * (1L << 30)),
+            };
+            var summary = new BenchRunner(options, Console.Out).Run();
+            Console.WriteLine(summary.GoalTable());
+            Console.WriteLine($"bench: wrote {Path.GetFullPath(options.OutDir)} (summary.md, summary.json, *.csv, *.png)");
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,51 @@
+namespace PerkSharp.Benchmarks;
+
+/// <summary>What `perk bench` runs and how large. Quick: ~3 minutes; full: up to ~30 minutes on 2 cores.</summary>
+public sealed record BenchOptions
+{
+    public static readonly string[] AllPhases = { "gemm", "leak", "meta", "test-time" };
+
+    public bool Quick { get; init; }
+    public string OutDir { get; init; } = "bench-out";
+    public IReadOnlyList<string> Phases { get; init; } = AllPhases;
+
+    /// <summary>Configurations predicted (from smaller measured ones) to exceed this peak are skipped, not run.</summary>
+    public long MemoryBudgetBytes { get; init; } = 6L << 30;
+
+    public bool Runs(string phase) => Phases.Contains(phase);
+
+    // --- sizes -----------------------------------------------------------------------------------------------------
+    public int[] GemmSizes => Quick ? new[] { 256, 512, 1024, 2048 } : new[] { 256, 512, 1024, 2048, 3072 };
+    public double GemmSecondsPerSize => Quick ? 0.6 : 2.0;
+
+    /// <summary>Meta-steps of the tiny model for the leak check (500 in both modes: the key is RSS 50 -> 500).</summary>
+    public int LeakSteps => 500;
+
+    /// <summary>Tokens per context segment (the paper's latency study uses 128-token segments).</summary>
+    public int SegmentLength => 128;
+
+    /// <summary>Meta-step contexts (tokens) on GPT-2-small shapes.</summary>
+    public int[] MetaContexts => Quick ? new[] { 256, 512 } : new[] { 1024, 2048, 4096 };
+    public int[] TinyMetaContexts => Quick ? new[] { 512 } : new[] { 1024, 2048, 4096 };
+
+    /// <summary>Decoder layers of the GPT-2-small-shaped models (widths are GPT-2 small's).</summary>
+    public int MetaLayers => Quick ? 2 : 12;
+    public int TestTimeLayers => Quick ? 2 : 4;
+
+    /// <summary>Timed meta-steps per configuration (after one warm-up step).</summary>
+    public int MetaRepeats => Quick ? 1 : 2;
+
+    /// <summary>Test-time contexts: the scaling key compares the last with the one 8x smaller.</summary>
+    public int[] TestContexts => Quick ? new[] { 512, 1024, 2048, 4096 } : new[] { 1024, 2048, 4096, 8192, 16384, 32768 };
+    public int ScalingBase => Quick ? 512 : 4096;
+    public int ScalingTop => Quick ? 4096 : 32768;
+
+    /// <summary>Context on which accumulation k = 1/4/16 is compared.</summary>
+    public int AccumContext => Quick ? 2048 : 4096;
+    public int[] Accumulations => new[] { 1, 4, 16 };
+
+    public int PromptTokens => 32;
+    public int AnswerTokens => 16;
+    public int InnerSteps => 4;
+    public int LoraRank => 16;
+}

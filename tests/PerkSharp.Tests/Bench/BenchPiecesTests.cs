@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using CsvHelper;
+using PerkSharp.Benchmarks;
+using static TorchSharp.torch;
+
+namespace PerkSharp.Tests.Bench;
+
+public class BenchPiecesTests
+{
+    public BenchPiecesTests() => Runtime.TorchRuntime.Initialize();
+
+    [Fact]
+    public void PhasePeakIsResetBetweenPhases()
+    {
+        if (!PeakMemory.Supported || !PeakMemory.CanResetPeak) return;   // Linux with a writable clear_refs only
+        long base1 = PeakMemory.BeginPhase();
+        using (var big = ones(64L << 20))                                 // 256 MB of float32, every page touched
+            Assert.Equal(1.0f, big[-1].item<float>());
+        long peak1 = PeakMemory.PhasePeak - base1;
+
+        long base2 = PeakMemory.BeginPhase();
+        using (var small = ones(16L << 20))                               // 64 MB
+            Assert.Equal(1.0f, small[-1].item<float>());
+        long peak2 = PeakMemory.PhasePeak - base2;
+
+        Assert.InRange(peak1, 250L << 20, 400L << 20);
+        // Without the reset the second phase would report the first one's 256 MB.
+        Assert.InRange(peak2, 60L << 20, 160L << 20);
+    }
+
+    [Fact]
+    public void GemmSampleReportsTwoNCubedFlopsPerSecond()
+    {
+        var s = GemmPeak.Measure(ScalarType.Float32, new[] { 64, 128 }, 0.05);
+        Assert.Equal(new[] { 64, 128 }, s.Select(x => x.Size));
+        foreach (var x in s)
+        {
+            Assert.True(x.Seconds > 0 && x.Repeats > 0);
+            Assert.Equal(2.0 * x.Size * x.Size * x.Size / x.Seconds / 1e9, x.Gflops, 6);
+        }
+        Assert.Equal(s.Max(x => x.Gflops), GemmPeak.Best(s, "float32"));
+        Assert.True(double.IsNaN(GemmPeak.Best(s, "bfloat16")));
+    }
+
+    [Fact]
+    public void CsvRoundTripsThroughCsvHelperWithQuoting()
+    {
+        var t = new BenchTable("t", "name", "value", "missing");
+        t.Add("a,b", 1.5, null);
+        t.Add("plain", 2e9, double.NaN);
+        string path = Path.Combine(Path.GetTempPath(), "perk-bench-" + Guid.NewGuid().ToString("N") + ".csv");
+        try
+        {
+            t.WriteCsv(path);
+            using var reader = new CsvReader(new StreamReader(path), CultureInfo.InvariantCulture);
+            var rows = new List<string[]>();
+            while (reader.Read()) rows.Add(Enumerable.Range(0, 3).Select(i => reader.GetField(i)!).ToArray());
+            Assert.Equal(new[] { "name", "value", "missing" }, rows[0]);
+            Assert.Equal(new[] { "a,b", "1.5", "" }, rows[1]);
+            Assert.Equal(2e9, double.Parse(rows[2][1], CultureInfo.InvariantCulture));
+            Assert.Equal("", rows[2][2]);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void SummaryJsonHasEveryKeyAndJudgesGoals()
+    {
+        var s = new BenchSummary();
+        s["meta_step_mfu"] = 0.35;
+        s["icr_prefill_mfu"] = 0.2;
+        s["break_even_tokens"] = 30000;
+        s["break_even_model_tokens"] = 15000;
+        var o = JsonNode.Parse(s.ToJson())!.AsObject();
+        foreach (var k in BenchSummary.Keys) Assert.True(o.ContainsKey(k), k);
+        Assert.Null(o["gemm_gflops"]);
+        Assert.Equal(0.35, o["meta_step_mfu"]!.GetValue<double>());
+        Assert.True(o["goals_met"]!["meta_step_mfu"]!.GetValue<bool>());
+        Assert.False(o["goals_met"]!["icr_prefill_mfu"]!.GetValue<bool>());
+        Assert.Equal(2.0, o["break_even_ratio"]!.GetValue<double>());            // 30000 / 15000, outside 1.5x
+        Assert.False(o["goals_met"]!["break_even_ratio"]!.GetValue<bool>());
+        Assert.Null(o["goals_met"]!["rss_growth_50_500"]);                       // not measured is not "met"
+        s["gemm_gflops"] = double.NaN;                                           // non-finite values become null
+        Assert.Null(s["gemm_gflops"]);
+    }
+}
