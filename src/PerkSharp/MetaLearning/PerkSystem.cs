@@ -1,0 +1,103 @@
+using PerkSharp.Data;
+using PerkSharp.Generation;
+using PerkSharp.Models;
+using PerkSharp.Runtime;
+using PerkSharp.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PerkSharp.MetaLearning;
+
+/// <summary>
+/// The test-time API (PERK-METHOD §3.6, encode once / ask many): a frozen base model, its tokenizer and the
+/// meta-learned parameters. <see cref="Encode"/> runs the inner loop without any graph (learned step sizes, weighting
+/// model, micro-batch accumulation, dropout as configured) and returns the adapted fast weights as a
+/// <see cref="PerkMemory"/>; <see cref="Answer(PerkMemory, string, int)"/> greedy-decodes under that memory with the
+/// context not in the prompt. Also builds the training tensors of an example for <see cref="MetaLearner"/>.
+/// </summary>
+public sealed class PerkSystem
+{
+    public PerkSystem(CausalLM model, ITokenizer tokenizer, MetaParameters meta, string baseModelNameOrPath = "")
+    {
+        if (tokenizer.VocabSize > model.Config.VocabSize)
+            throw new PerkException($"tokenizer has {tokenizer.VocabSize} tokens but the model's vocabulary is {model.Config.VocabSize}");
+        Model = model; Tokenizer = tokenizer; Meta = meta; BaseModelNameOrPath = baseModelNameOrPath;
+    }
+
+    public CausalLM Model { get; }
+    public ITokenizer Tokenizer { get; }
+    public MetaParameters Meta { get; }
+    public PerkSettings Settings => Meta.Settings;
+    public string BaseModelNameOrPath { get; }
+
+    int Vocab => Model.Config.VocabSize;
+    int MaxPositions => Model.Config.MaxPositionEmbeddings;
+
+    /// <summary>
+    /// Adapts the LoRA to the context (sequential doc ids, <paramref name="accumulation"/> micro-batches per step,
+    /// default the test-time setting). <paramref name="dropout"/> defaults to the official behaviour (on).
+    /// </summary>
+    public PerkMemory Encode(IReadOnlyList<string> segments, int? accumulation = null, bool? dropout = null)
+    {
+        var seqs = PerkBatcher.Context(segments, Tokenizer, Vocab, MaxPositions, shuffle: null);
+        var batches = PerkBatcher.MicroBatches(seqs, accumulation ?? Settings.TestAccumulation, Settings.Packing, Tokenizer.PadId, Settings.PackedNormalization);
+        try
+        {
+            using var scope = NewDisposeScope();
+            InnerLoopResult result;
+            try { result = InnerLoop.Run(Model, Meta, batches, InnerLoopMode.Evaluation, dropout ?? Settings.TrainDropout); }
+            catch (NonFiniteLossException) { throw new PerkException("encoding diverged: the inner loss became NaN or Inf (lower the inner learning rate)"); }
+            using (result)
+            {
+                foreach (var t in result.FastWeights)
+                    if (!t.isfinite().all().ToBoolean()) throw new PerkException("encoding diverged: the adapted weights contain NaN or Inf");
+                return new PerkMemory(Meta.Lora, result.FastWeights, segments.Count, result.Losses);
+            }
+        }
+        finally { foreach (var b in batches) b.Dispose(); }
+    }
+
+    /// <summary>Greedy answer (temperature 0) to one question under the memory; at most <paramref name="maxNewTokens"/> tokens.</summary>
+    public string Answer(PerkMemory memory, string question, int maxNewTokens = 512) =>
+        Answer(memory, new[] { question }, maxNewTokens)[0];
+
+    /// <summary>Greedy answers to several questions under one memory (batched, left-padded prompts).</summary>
+    public IReadOnlyList<string> Answer(PerkMemory memory, IReadOnlyList<string> questions, int maxNewTokens = 512)
+    {
+        if (maxNewTokens < 1) throw new PerkException($"max new tokens must be >= 1 (got {maxNewTokens})");
+        if (questions.Count == 0) return Array.Empty<string>();
+        var prompts = questions.Select(q => (IReadOnlyList<int>)PerkBatcher.Prompt(memory.NumDocuments, q, Tokenizer, Vocab, MaxPositions)).ToList();
+        int room = MaxPositions - prompts.Max(p => p.Count);
+        if (room < 1) throw new PerkException($"question prompt fills the model's {MaxPositions} positions; no room to answer");
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        Model.eval();
+        var generator = new GreedyGenerator(Model, Tokenizer);
+        var outputs = generator.Generate(prompts, Math.Min(maxNewTokens, room), memory.State());
+        return outputs.Select(ids => Tokenizer.Decode(ids)).ToList();
+    }
+
+    /// <summary>The answer loss (mean CE over target tokens) of a question/answer pair under a memory, for logging.</summary>
+    public double AnswerLoss(PerkMemory memory, string question, string answer, IReadOnlyList<string>? support = null)
+    {
+        var seq = PerkBatcher.Question(memory.NumDocuments, question, answer, support, Tokenizer, Vocab, MaxPositions);
+        using var batch = PerkBatcher.Separate(new[] { seq }, Tokenizer.PadId);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        Model.eval();
+        var output = Model.forward(batch.ToInput(memory.State()));
+        return Losses.AnswerLoss(output.Logits, batch.Labels).ToDouble();
+    }
+
+    /// <summary>
+    /// The training tensors of one example: context micro-batches (ids permuted when <paramref name="shuffle"/> is
+    /// given; <see cref="PerkSettings.TrainAccumulation"/> chunks) and the question/answer batch. Caller disposes.
+    /// </summary>
+    public (List<TokenBatch> Context, TokenBatch Question) TrainingTensors(PerkExample example, Random? shuffle)
+    {
+        var seqs = PerkBatcher.Context(example.Context, Tokenizer, Vocab, MaxPositions, shuffle);
+        var q = PerkBatcher.Question(example.Context.Count, example.Question, example.Answer, example.Support, Tokenizer, Vocab, MaxPositions);
+        var ctx = PerkBatcher.MicroBatches(seqs, Settings.TrainAccumulation, Settings.Packing, Tokenizer.PadId, Settings.PackedNormalization);
+        return (ctx, PerkBatcher.Separate(new[] { q }, Tokenizer.PadId));
+    }
+}
