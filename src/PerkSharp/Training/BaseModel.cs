@@ -22,7 +22,9 @@ public sealed class BaseModel : IDisposable
     public string Directory => Loaded.Directory;
     public bool Reused { get; }
 
-    public static BaseModel Load(string dir) => new(HfCheckpoint.Load(dir), reused: true);
+    /// <param name="bf16">Base weights in bfloat16 (the adapter stays float32), as the official bf16 runs.</param>
+    public static BaseModel Load(string dir, bool bf16 = false) =>
+        new(HfCheckpoint.Load(dir, bf16 ? TorchSharp.torch.ScalarType.BFloat16 : null), reused: true);
 
     /// <summary>Loads <paramref name="dir"/> if it was pretrained with the same recipe, else pretrains and saves it.</summary>
     public static BaseModel LoadOrPretrain(string dir, Func<List<string>> corpus, PretrainOptions o, int maxVocab, TextWriter log)

@@ -29,7 +29,11 @@ public sealed class MetaTrainer : IDisposable
     {
         _cfg = cfg; _model = model; _tok = tokenizer; _runDir = runDir; BaseModelPath = baseModelPath;
         Meta = new MetaParameters(model, PerkSettingsMapper.ToSettings(cfg), seed: cfg.Seed);
+        System = new PerkSystem(model, tokenizer, Meta, baseModelPath);
     }
+
+    /// <summary>The test-time system over the meta-parameters being trained (validation, evaluation after training).</summary>
+    public PerkSystem System { get; }
 
     public MetaParameters Meta { get; }
     public string BaseModelPath { get; }
@@ -119,20 +123,16 @@ public sealed class MetaTrainer : IDisposable
 
     MetaStepResult MetaStep(MetaLearner learner, PerkExample ex, long step)
     {
-        var cfg = _model.Config;
-        var segs = PerkBatcher.Context(ex.Context, _tok, cfg.VocabSize, cfg.MaxPositionEmbeddings, DataOrder.StepRandom(_cfg.Seed, step));
-        var q = PerkBatcher.Question(ex.Context.Count, ex.Question, ex.Answer, ex.Support, _tok, cfg.VocabSize, cfg.MaxPositionEmbeddings);
-        var mbs = PerkBatcher.MicroBatches(segs, 1, Meta.Settings.Packing, _tok.PadId, Meta.Settings.PackedNormalization);
-        using var qb = PerkBatcher.Separate(new[] { q }, _tok.PadId);
-        try { return learner.Step(mbs, qb); }
-        finally { foreach (var m in mbs) m.Dispose(); }
+        var (context, question) = System.TrainingTensors(ex, DataOrder.StepRandom(_cfg.Seed, step));
+        try { return learner.Step(context, question); }
+        finally { foreach (var m in context) m.Dispose(); question.Dispose(); }
     }
 
     /// <summary>val_loss (answer loss after test-time adaptation, mean over the validation subset) and EM on its head.</summary>
     public (double Loss, double? Em) Validate(IReadOnlyList<PerkExample> valSet, long atStep)
     {
         manual_seed(DataOrder.StepSeed(_cfg.Seed, -1 - atStep));            // validation randomness never shifts training's
-        var method = new PerkMethod(_model, _tok, Meta, _cfg.MaxNewTokens);
+        var method = new PerkMethod(System, _cfg.MaxNewTokens);
         double sum = 0; int n = 0;
         foreach (var ex in valSet)
         {

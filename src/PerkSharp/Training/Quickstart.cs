@@ -27,6 +27,9 @@ public sealed record QuickstartOptions
     /// <summary>PERK config (YAML text); the embedded configs/tiny_qa1.yaml by default.</summary>
     public string PerkYaml { get; init; } = ShippedConfigs.Read("tiny_qa1.yaml");
     public string FtIcrYaml { get; init; } = ShippedConfigs.Read("tiny_ft_icr.yaml");
+    /// <summary>key=value overrides of the PERK config (e.g. dyna_lr=false for an ablation).</summary>
+    public string[] PerkOverrides { get; init; } = Array.Empty<string>();
+    public string[] FtIcrOverrides { get; init; } = Array.Empty<string>();
     /// <summary>Fixed inner rates tried for TTFT on the validation split (the best by answer loss is used).</summary>
     public double[] TtftRates { get; init; } = { 1e-3, 3e-3, 1e-2 };
     public bool Bm25 { get; init; } = true;
@@ -67,7 +70,7 @@ public static class Quickstart
         Done($"base model: {bm.Describe()}");
 
         // 3. PERK meta-training.
-        var perkCfg = TrainConfigLoader.Parse(o.PerkYaml, "tiny_qa1.yaml", new[] { $"output_dir={Path.Combine(root, "perk")}" });
+        var perkCfg = TrainConfigLoader.Parse(o.PerkYaml, "tiny_qa1.yaml", o.PerkOverrides.Append($"output_dir={Path.Combine(root, "perk")}"));
         Reset(perkCfg.OutputDir);
         using var trainer = new MetaTrainer(perkCfg, bm.Model, bm.Tokenizer, perkCfg.OutputDir, baseDir);
         var ts = trainer.Run(train, val);
@@ -75,7 +78,7 @@ public static class Quickstart
         Done($"PERK meta-training: {ts.Steps} steps, best val_loss {ts.BestValLoss:0.000}, skipped {ts.SkippedSteps}");
 
         // 4. FT-ICR.
-        var ftCfg = TrainConfigLoader.Parse(o.FtIcrYaml, "tiny_ft_icr.yaml", new[] { $"output_dir={Path.Combine(root, "ft_icr")}" });
+        var ftCfg = TrainConfigLoader.Parse(o.FtIcrYaml, "tiny_ft_icr.yaml", o.FtIcrOverrides.Append($"output_dir={Path.Combine(root, "ft_icr")}"));
         Reset(ftCfg.OutputDir);
         FtIcrTrainer.Train(ftCfg, bm.Model, bm.Tokenizer, train, baseDir);
         using var ftLora = new MetaParameters(bm.Model, FtIcrTrainer.LoraOnly(ftCfg), seed: ftCfg.Seed);
@@ -88,7 +91,7 @@ public static class Quickstart
         foreach (var rate in o.TtftRates)
         {
             using var m = new MetaParameters(bm.Model, ttftSettings with { InnerLr = rate }, seed: perkCfg.Seed);
-            var pm = new PerkMethod(bm.Model, bm.Tokenizer, m, perkCfg.MaxNewTokens, "ttft");
+            var pm = new PerkMethod(new PerkSystem(bm.Model, bm.Tokenizer, m, baseDir), perkCfg.MaxNewTokens, "ttft");
             double l = val.Select(pm.AnswerLossAfterAdaptation).Where(double.IsFinite).DefaultIfEmpty(double.PositiveInfinity).Average();
             if (l < bestLoss) { bestLoss = l; bestRate = rate; }
         }
@@ -98,9 +101,9 @@ public static class Quickstart
         // 6. Evaluation.
         var methods = new List<IEvalMethod>
         {
-            new PerkMethod(bm.Model, bm.Tokenizer, trainer.Meta, perkCfg.MaxNewTokens, "perk"),
+            new PerkMethod(trainer.System, perkCfg.MaxNewTokens, "perk"),
             new InContextMethod(bm.Model, bm.Tokenizer, ftLora, perkCfg.MaxNewTokens, "ft_icr"),
-            new PerkMethod(bm.Model, bm.Tokenizer, ttft, perkCfg.MaxNewTokens, "ttft"),
+            new PerkMethod(new PerkSystem(bm.Model, bm.Tokenizer, ttft, baseDir), perkCfg.MaxNewTokens, "ttft"),
         };
         if (o.Bm25) methods.Add(new InContextMethod(bm.Model, bm.Tokenizer, ftLora, perkCfg.MaxNewTokens, "bm25_top1", bm25TopK: 1));
         var all = new List<EvalRecord>();
