@@ -24,6 +24,7 @@ public sealed class AskCommand : ICliCommand
             if ((mem is null) == (doc is null)) throw new PerkException("give exactly one of --memory MEMORY or --document FILE");
             using var run = TrainedPerk.Open(parse.GetValue(checkpoint)!);
             if (run.IsFtIcr) throw new PerkException($"{run.CheckpointDir}: an FT-ICR run has no encoder; ask needs a PERK run");
+            TorchSharp.torch.manual_seed(run.Config.Seed);                       // the same adaptation as perk encode
             using PerkMemory memory = mem != null
                 ? PerkMemory.Load(mem, run.Meta.Lora)
                 : run.System.Encode(EncodeCommand.ReadDocument(doc!, parse.GetValue(EncodeCommand.SegmentTokens)));

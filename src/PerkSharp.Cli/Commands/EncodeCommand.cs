@@ -22,6 +22,7 @@ public sealed class EncodeCommand : ICliCommand
             if (run.IsFtIcr) throw new PerkException($"{run.CheckpointDir}: an FT-ICR run has no encoder; encode needs a PERK run");
             var segments = ReadDocument(parse.GetValue(document)!, parse.GetValue(SegmentTokens));
             var sw = System.Diagnostics.Stopwatch.StartNew();
+            TorchSharp.torch.manual_seed(run.Config.Seed);                   // dropout during adaptation is reproducible
             using var memory = run.System.Encode(segments);
             memory.Save(parse.GetValue(outDir)!, run.Base.Directory);
             Console.WriteLine($"encode: {segments.Count} segments in {sw.ElapsedMilliseconds} ms, inner loss " +

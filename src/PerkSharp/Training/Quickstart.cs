@@ -107,26 +107,43 @@ public static class Quickstart
         };
         if (o.Bm25) methods.Add(new InContextMethod(bm.Model, bm.Tokenizer, ftLora, perkCfg.MaxNewTokens, "bm25_top1", bm25TopK: 1));
         var all = new List<EvalRecord>();
-        var rows = new JsonArray();
+        string evalRoot = Path.Combine(root, "eval");
+        if (Directory.Exists(evalRoot)) Directory.Delete(evalRoot, recursive: true);     // the summary covers this run only
+        int seedIndex = 0;
         foreach (var (task, len, examples) in tests)
             foreach (var m in methods)
             {
-                string dir = Path.Combine(root, "eval", $"{m.Name}_qa{task}_{len}");
-                var recs = EvalHarness.Run(m, examples, (p, t) => (PerkMetrics.ExactMatch(p, t), PerkMetrics.F1(p, t)), dir, $"eval {m.Name} qa{task} {len}");
-                all.AddRange(recs);
-                var s = GroupStats.Of(recs);
-                rows.Add(new JsonObject
-                {
-                    ["method"] = m.Name, ["task"] = $"qa{task}", ["length"] = examples[0].Length, ["em"] = s.Em, ["f1"] = s.F1, ["n"] = s.N,
-                });
+                string dir = Path.Combine(evalRoot, $"{m.Name}_qa{task}_{len}");
+                all.AddRange(EvalHarness.Run(m, examples, (p, t) => (PerkMetrics.ExactMatch(p, t), PerkMetrics.F1(p, t)), dir,
+                    $"eval {m.Name} qa{task} {len}", seed: perkCfg.Seed + 1000 * seedIndex++));
             }
         Done("evaluation");
 
         ReportWriter.Write(all, Path.Combine(root, "report"));
-        var summary = new JsonObject { ["rows"] = rows, ["wall_seconds"] = Math.Round(wall.Elapsed.TotalSeconds, 1) };
+        var summary = Summarize(evalRoot, wall.Elapsed.TotalSeconds);
         IO.AtomicFile.WriteAllText(Path.Combine(root, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return summary;
     }
+
+    /// <summary>
+    /// summary.json from the outputs.jsonl files under <paramref name="evalRoot"/> (read back from disk, so every
+    /// number is by construction a mean over those lines): one row per (method, task, length).
+    /// </summary>
+    public static JsonObject Summarize(string evalRoot, double wallSeconds)
+    {
+        var records = Directory.GetFiles(evalRoot, "outputs.jsonl", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .SelectMany(EvalRecord.ReadAll).ToList();
+        var rows = new JsonArray();
+        foreach (var g in records.GroupBy(r => (r.Method, r.Task, r.Length)).OrderBy(g => g.Key.Task, StringComparer.Ordinal)
+                     .ThenBy(g => g.Key.Length).ThenBy(g => MethodOrder(g.Key.Method)))
+        {
+            var s = GroupStats.Of(g.ToList());
+            rows.Add(new JsonObject { ["method"] = g.Key.Method, ["task"] = g.Key.Task, ["length"] = g.Key.Length, ["em"] = s.Em, ["f1"] = s.F1, ["n"] = s.N });
+        }
+        return new JsonObject { ["rows"] = rows, ["wall_seconds"] = Math.Round(wallSeconds, 1) };
+    }
+
+    static int MethodOrder(string m) => m switch { "perk" => 0, "ft_icr" => 1, "ttft" => 2, _ => 3 };
 
     /// <summary>The comparison table printed at the end: one row per (task, length), one EM column per method.</summary>
     public static string Table(JsonObject summary)
