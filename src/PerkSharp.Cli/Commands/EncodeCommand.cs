@@ -33,7 +33,7 @@ public sealed class EncodeCommand : ICliCommand
     }
 
     /// <summary>A document file as context segments (one-line errors for missing, empty or non-UTF-8 files).</summary>
-    internal static List<string> ReadDocument(string path, int segmentTokens)
+    public static List<string> ReadDocument(string path, int segmentTokens)
     {
         if (!File.Exists(path)) throw new PerkException($"{path}: document not found");
         string text;
