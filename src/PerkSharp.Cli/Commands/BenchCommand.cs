@@ -24,9 +24,14 @@ public sealed class BenchCommand : ICliCommand
             Description = "Skip configurations whose predicted peak memory exceeds this (GB)",
             DefaultValueFactory = _ => 6.0,
         };
+        var leakSteps = new Option<int>("--leak-steps")
+        {
+            Description = "Meta-steps of the leak check (the rss_growth_50_500 key needs 500)",
+            DefaultValueFactory = _ => 500,
+        };
         var cmd = new Command("bench", "Measure speed, memory and scaling against this machine's GEMM peak and the FLOP model")
         {
-            quick, outDir, only, budget,
+            quick, outDir, only, budget, leakSteps,
         };
         cmd.SetHandler(parse =>
         {
@@ -36,12 +41,15 @@ public sealed class BenchCommand : ICliCommand
                     throw new PerkException($"--only: unknown phase \"{p}\" (expected one of {string.Join(", ", BenchOptions.AllPhases)})");
             double gb = parse.GetValue(budget);
             if (!(gb > 0)) throw new PerkException($"--memory-budget-gb must be > 0 (got {gb})");
+            int steps = parse.GetValue(leakSteps);
+            if (steps < 50) throw new PerkException($"--leak-steps must be >= 50 (got {steps})");
             var options = new BenchOptions
             {
                 Quick = parse.GetValue(quick),
                 OutDir = parse.GetValue(outDir)!,
                 Phases = phases.Length == 0 ? BenchOptions.AllPhases : phases,
                 MemoryBudgetBytes = (long)(gb * (1L << 30)),
+                LeakSteps = steps,
             };
             var summary = new BenchRunner(options, Console.Out).Run();
             Console.WriteLine(summary.GoalTable());

@@ -133,7 +133,7 @@ internal static class DataGenerate
         var data = GorillaData.Load(p.GetValue(Gorilla) ?? DefaultGorillaDir(), hub);
         var queries = data.QueriesOf(split);
         if (count > queries.Count)
-            throw new PerkException($"--count {count}: the {hub} {split} split has only {queries.Count} queries (split by api_name; {data.SkippedRows} unparsable rows skipped)");
+            throw new PerkException($"--count {count}: the {hub} {split} split has only {queries.Count} queries (split by api_call; {data.SkippedRows} unparsable rows skipped)");
         var rule = Rule(p);
         ulong seed = p.GetValue(Seed);
         var clock = Stopwatch.StartNew();

@@ -19,7 +19,7 @@ public sealed record BenchOptions
     public double GemmSecondsPerSize => Quick ? 0.6 : 2.0;
 
     /// <summary>Meta-steps of the tiny model for the leak check (500 in both modes: the key is RSS 50 -> 500).</summary>
-    public int LeakSteps => 500;
+    public int LeakSteps { get; init; } = 500;
 
     /// <summary>Tokens per context segment (the paper's latency study uses 128-token segments).</summary>
     public int SegmentLength => 128;

@@ -26,14 +26,19 @@ public sealed class BenchRunner
         var clock = Stopwatch.StartNew();
         _log.WriteLine($"bench: {(_o.Quick ? "quick" : "full")} run, {get_num_threads()} threads, load {_loadStart}");
 
-        double peak = Phase("gemm", RunGemm) ?? double.NaN;
-        _summary["gemm_gflops"] = _o.Runs("gemm") ? peak : null;
-        // Without a GEMM peak there is no MFU: measure it quickly even when only other phases were asked for.
-        if (!double.IsFinite(peak)) peak = GemmPeak.Best(GemmPeak.Measure(ScalarType.Float32, new[] { 1024 }, 0.5), "float32");
-        PeakGflops = peak;
+        Phase("gemm", () => { Peak = RunGemm(); return 0; });
+        _summary["gemm_gflops"] = Peak?.Gflops;
+        if (Peak is null)
+        {
+            // Without a GEMM peak there is no MFU: measure it quickly even when only other phases were asked for.
+            var quick = GemmPeak.Measure(ScalarType.Float32, new[] { 512, 1024 }, 0.5);
+            Peak = new MachinePeak(GemmPeak.Best(quick, "float32"), GemmPeak.BestPerCpuSecond(quick, "float32"));
+        }
+        _summary.Extra["gemm_gflops_per_cpu_second"] = Math.Round(Peak.GflopsPerCpuSecond, 2);
 
-        foreach (var pending in new[] { "leak", "meta", "test-time" })
-            if (_o.Runs(pending)) _summary.Notes.Add($"phase {pending}: not measured yet (needs the models and meta-learning engine on main)");
+        Phase("leak", () => { new LeakBench(_o, _log).Run(_summary, Add, Plot); return 0; });
+        Phase("meta", () => { new MetaStepBench(_o, _log, Peak).Run(_summary, Add, Plot); return 0; });
+        Phase("test-time", () => { new TestTimeBench(_o, _log, Peak).Run(_summary, Add, Plot); return 0; });
 
         _summary.Extra["mode"] = _o.Quick ? "quick" : "full";
         _summary.Extra["threads"] = get_num_threads();
@@ -44,8 +49,8 @@ public sealed class BenchRunner
         return _summary;
     }
 
-    /// <summary>GEMM peak in GFLOP/s of the dtype every other phase runs in (float32).</summary>
-    public double PeakGflops { get; private set; } = double.NaN;
+    /// <summary>GEMM peak of the dtype every other phase runs in (float32).</summary>
+    public MachinePeak? Peak { get; private set; }
 
     double? Phase(string name, Func<double> body)
     {
@@ -69,13 +74,13 @@ public sealed class BenchRunner
     void Add(BenchTable t) => _tables.Add(t);
     void Plot(string file, string caption) => _plots.Add((file, caption));
 
-    double RunGemm()
+    MachinePeak RunGemm()
     {
-        var table = new BenchTable("gemm", "dtype", "size", "repeats", "seconds_per_matmul", "gflops");
+        var table = new BenchTable("gemm", "dtype", "size", "repeats", "seconds_per_matmul", "gflops", "gflop_per_cpu_second");
         var samples = new List<GemmSample>();
         foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
             samples.AddRange(GemmPeak.Measure(dtype, _o.GemmSizes, _o.GemmSecondsPerSize, s => _log.WriteLine("bench: " + s)));
-        foreach (var s in samples) table.Add(s.Dtype, s.Size, s.Repeats, s.Seconds, s.Gflops);
+        foreach (var s in samples) table.Add(s.Dtype, s.Size, s.Repeats, s.Seconds, s.Gflops, s.GflopsPerCpuSecond);
         Add(table);
         double fp32 = GemmPeak.Best(samples, "float32"), bf16 = GemmPeak.Best(samples, "bfloat16");
         _summary.Extra["gemm_gflops_bfloat16"] = double.IsFinite(bf16) ? Math.Round(bf16, 2) : null;
@@ -84,7 +89,7 @@ public sealed class BenchRunner
                 samples.Where(s => s.Dtype == d).Select(s => (double)s.Size).ToArray(),
                 samples.Where(s => s.Dtype == d).Select(s => s.Gflops).ToArray())).ToList());
         Plot("gemm.png", "GEMM GFLOP/s by size and dtype");
-        return fp32;
+        return new MachinePeak(fp32, GemmPeak.BestPerCpuSecond(samples, "float32"));
     }
 
     void WriteOutputs(TimeSpan elapsed)

@@ -76,6 +76,9 @@ public sealed class GreedyGenerator
             nextPos[r] = prompts[r].Count;
         }
 
+        // Without padding the mask says nothing beyond causality: drop it, so the fused kernel runs with its causal
+        // flag (prefill) or unmasked (one query per step), exactly as HF's sdpa path does.
+        bool padded = prompts.Any(p => p.Count != width);
         using var noGrad = no_grad();
         using var cache = _model.NewCache();
         var done = new bool[b];
@@ -87,7 +90,7 @@ public sealed class GreedyGenerator
             {
                 using var idT = tensor(ids, new long[] { b, stepLen });
                 using var posT = tensor(pos, new long[] { b, stepLen });
-                using var maskT = tensor(mask.SelectMany(m => m).ToArray(), new long[] { b, mask[0].Count });
+                using var maskT = padded ? tensor(mask.SelectMany(m => m).ToArray(), new long[] { b, mask[0].Count }) : null;
                 var input = new LMInput(idT, posT, maskT) { Cache = cache, Lora = lora, AllowFusedAttention = AllowFusedAttention, LastLogitsOnly = true };
                 var output = _model.forward(input);
                 next = output.Logits.select(1, -1).argmax(-1).data<long>().ToArray();   // [B]

@@ -64,7 +64,11 @@ public static class Safetensors
             {
                 long count = Math.Min(perChunk, numel - start);
                 using var part = flat.narrow(0, start, count);
-                ReadExactly(handle, part.bytes, h.DataStart + e.Begin + start * elemSize, h.Path, e.Name);
+                var span = part.bytes;
+                ReadExactly(handle, span, h.DataStart + e.Begin + start * elemSize, h.Path, e.Name);
+                // A bool byte other than 0/1 is undefined behaviour in libtorch: reject it here.
+                if (e.ScalarType == ScalarType.Bool && span.IndexOfAnyExcept((byte)0, (byte)1) >= 0)
+                    throw new PerkException($"{h.Path}: tensor \"{e.Name}\": BOOL values must be 0 or 1");
             }
             return t;
         }

@@ -39,6 +39,7 @@ public sealed class ModelConfig
 
     public static ModelConfig Load(string path)
     {
+        if (Directory.Exists(path)) throw new PerkException($"{path}: is a folder; expected the model's config.json file");
         if (!File.Exists(path)) throw new PerkException($"{path}: config.json not found");
         JsonNode? node;
         try { node = JsonNode.Parse(File.ReadAllText(path)); }
@@ -158,10 +159,27 @@ public sealed class ModelConfig
     static int? Int(JsonObject o, string key, string src, bool required = false)
     {
         if (!o.TryGetPropertyValue(key, out var n) || n is null)
-            return required ? throw new PerkException($"{src}: missing required key \"{key}\"") : null;
+            return required ? throw new PerkException($"{src}: missing required key \"{key}\"" + NearKey(o, key)) : null;
         if (n is JsonValue v && v.TryGetValue<long>(out var l) && l is >= int.MinValue and <= int.MaxValue) return (int)l;
         if (TryNumber(n, out var x) && x == Math.Floor(x) && Math.Abs(x) < int.MaxValue) return (int)x;
         throw new PerkException($"{src}: \"{key}\" must be an integer (got {n.ToJsonString()})");
+    }
+    /// <summary>" (did you mean ...?)" when a present key is a near miss of the missing one (e.g. n_layers for n_layer).</summary>
+    static string NearKey(JsonObject o, string key)
+    {
+        var near = o.Select(kv => kv.Key).Where(k => k != key && (k.StartsWith(key) || key.StartsWith(k) || Distance(k, key) <= 2))
+            .OrderBy(k => Distance(k, key)).FirstOrDefault();
+        return near != null ? $" (found \"{near}\"; did you mean \"{key}\"?)" : "";
+    }
+    static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (int i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (int j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (int i = 1; i <= a.Length; i++)
+            for (int j = 1; j <= b.Length; j++)
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+        return d[a.Length, b.Length];
     }
     static double? Dbl(JsonObject o, string key, string src)
     {

@@ -19,7 +19,7 @@ public class BenchCliTests
             Assert.True(summary["gemm_gflops"]!.GetValue<double>() > 0);
             Assert.True(File.Exists(Path.Combine(dir, "gemm.png")));
             var csv = File.ReadAllLines(Path.Combine(dir, "gemm.csv"));
-            Assert.Equal("dtype,size,repeats,seconds_per_matmul,gflops", csv[0]);
+            Assert.Equal("dtype,size,repeats,seconds_per_matmul,gflops,gflop_per_cpu_second", csv[0]);
             Assert.Contains(csv, l => l.StartsWith("bfloat16,", StringComparison.Ordinal));
             var md = File.ReadAllText(Path.Combine(dir, "summary.md"));
             Assert.Contains("| gemm_gflops |", md);

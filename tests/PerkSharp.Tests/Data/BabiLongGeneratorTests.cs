@@ -19,6 +19,7 @@ public class BabiLongGeneratorTests
     [InlineData(2, "1k")]
     [InlineData(3, "2k")]
     [InlineData(2, "8k")]
+    [InlineData(1, "32k")]
     public void Context_meets_the_token_budget_within_two_percent(int task, string length)
     {
         var corpus = HaystackCorpus.Embedded("test");

@@ -33,6 +33,21 @@ public class DataCliTests
     }
 
     [Fact]
+    public void Student_records_and_longgorilla_reruns_are_byte_identical()
+    {
+        string a = DataPaths.TempDir(), b = DataPaths.TempDir();
+        foreach (var d in new[] { a, b })
+        {
+            Assert.Equal(0, Run("data", "generate", "--task", "student_records", "--length", "1k", "--split", "train", "--count", "3", "--seed", "5", "--out", d));
+            Assert.Equal(0, Run("data", "generate", "--task", "longgorilla", "--hub", "torchhub", "--split", "train", "--count", "3", "--seed", "5", "--out", d,
+                "--gorilla", DataPaths.Shared("gorilla")));
+        }
+        var files = Directory.GetFiles(a, "*.jsonl", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(a, f)).Order().ToList();
+        Assert.Equal(6 + 4, files.Count);                                   // context + 5 question files; 4 placements
+        Assert.All(files, f => Assert.Equal(File.ReadAllBytes(Path.Combine(a, f)), File.ReadAllBytes(Path.Combine(b, f))));
+    }
+
+    [Fact]
     public void Hundred_qa1_to_qa3_test_examples_at_8k_are_generated()
     {
         // The acceptance figure (under a minute for 100 qa1-qa3 examples at 8k) is measured in the report, not asserted.

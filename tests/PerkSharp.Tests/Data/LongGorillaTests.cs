@@ -81,15 +81,17 @@ public class LongGorillaTests
     }
 
     [Fact]
-    public void Queries_are_split_by_api_name_and_parse_their_instruction()
+    public void Queries_are_split_by_answer_with_balanced_shares_and_parse_their_instruction()
     {
         foreach (var hub in GorillaData.Hubs)
         {
             var data = GorillaData.Load(GorillaDir, hub);
-            var train = data.QueriesOf("train").Select(q => q.ApiName).ToHashSet();
-            var test = data.QueriesOf("test").Select(q => q.ApiName).ToHashSet();
-            Assert.NotEmpty(test);
-            Assert.Empty(train.Intersect(test));
+            var splits = new[] { "train", "validation", "test" }.ToDictionary(s => s, s => data.QueriesOf(s));
+            Assert.Equal(data.Queries.Count, splits.Values.Sum(l => l.Count));
+            Assert.Empty(splits["train"].Select(q => q.ApiCall).Intersect(splits["test"].Select(q => q.ApiCall)));
+            Assert.Empty(splits["train"].Select(q => q.ApiCall).Intersect(splits["validation"].Select(q => q.ApiCall)));
+            Assert.Empty(splits["validation"].Select(q => q.ApiCall).Intersect(splits["test"].Select(q => q.ApiCall)));
+            Assert.InRange(splits["test"].Count, data.Queries.Count * 0.15, data.Queries.Count * 0.25);   // target 20 %
             Assert.All(data.Queries, q => Assert.DoesNotContain("###Output", q.Question));   // "###Input: …" stays, as in §6.4
         }
         Assert.True(GorillaData.Load(GorillaDir, "huggingface").SkippedRows < 20);
@@ -113,6 +115,7 @@ public class LongGorillaTests
             var list = OfficialReader.Read(d, "longgorilla", $"torchhub_api_{loc}", "test");
             Assert.Equal(3, list.Count);
             Assert.All(list, e => Assert.Equal(loc, e.Position));
+            Assert.All(list, e => Assert.Equal("longgorilla/torchhub_api", e.Task));
         }
         Assert.Equal(0, DataCliTests.Run("data", "generate", "--task", "student_records", "--query", "relation", "--length", "1k", "--count", "2", "--out", d));
         Assert.Equal(8, StudentRecordsReader.Read(Path.Combine(d, "student_records", "1k", "test"), "relation", "1k").Count);

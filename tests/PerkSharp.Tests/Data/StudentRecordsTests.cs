@@ -48,7 +48,10 @@ public class StudentRecordsTests
         foreach (var q in StudentRecordsReader.Queries)
         {
             JsonlFile.Write(Path.Combine(dir, q + ".jsonl"), dbs.Select(d => d.QuestionLine(q)));
-            foreach (var ex in StudentRecordsReader.Read(dir, q, "1k"))
+            var read = StudentRecordsReader.Read(dir, q, "1k");
+            Assert.Equal(dbs.SelectMany(d => d.ToExamples(q, "1k")).Select(e => (e.Id, e.Question, e.Answer, string.Join("|", e.Context))),
+                read.Select(e => (e.Id, e.Question, e.Answer, string.Join("|", e.Context))));
+            foreach (var ex in read)
             {
                 var rows = ex.Context.Select(c => Line.Match(c)).Select(m =>
                 {
@@ -124,5 +127,20 @@ public class StudentRecordsTests
         var names = StudentRecordsGenerator.Pool(21, "train").Select(r => r.Name).ToList();
         Assert.All(names, n => Assert.Matches(@"^((Mr\.|Mrs\.|Ms\.|Miss|Dr\.) )?\S+ \S+( (Jr\.|Sr\.|I|II|III|IV|V|MD|DDS|PhD|DVM))?$", n));
         Assert.Contains(names, n => n.StartsWith("Dr. ") && n.EndsWith(" PhD"));
+    }
+
+    [Fact]
+    public void Support_is_off_by_default_and_with_support_tags_the_target()
+    {
+        var plain = StudentRecordsGenerator.Generate(8, "1k", "test", 0).ToExamples("recall");
+        Assert.All(plain, e => Assert.Null(e.Support));
+        Assert.Equal(plain[0].Answer, PerkFormat.Target(plain[0].Answer, plain[0].Support));
+        var db = StudentRecordsGenerator.Generate(8, "1k", "test", 0, withSupport: true);
+        var rec = db.ToExamples("recall")[0];
+        string id = Regex.Match(rec.Question, @"\d{7}").Value;
+        Assert.Equal(new[] { db.Records.First(r => r.Id == id).Render() }, rec.Support);
+        Assert.StartsWith("<support>Student <" + id + ">", PerkFormat.Target(rec.Answer, rec.Support));
+        Assert.All(db.ToExamples("relation"), e => Assert.Equal(2, e.Support!.Count));
+        Assert.All(db.ToExamples("aggregate"), e => Assert.Null(e.Support));
     }
 }

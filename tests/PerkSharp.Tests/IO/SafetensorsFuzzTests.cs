@@ -29,6 +29,7 @@ public class SafetensorsFuzzTests : IDisposable
             ["model.norm.weight"] = torch.ones(4),
             ["lm_head.bias"] = torch.zeros(3, dtype: ScalarType.Float16),
             ["ids"] = torch.arange(3, dtype: ScalarType.Int64),
+            ["mask"] = torch.tensor(new[] { true, false, true, true }),
         }, new Dictionary<string, string> { ["format"] = "pt" });
         byte[] seed = File.ReadAllBytes(seedPath);
 

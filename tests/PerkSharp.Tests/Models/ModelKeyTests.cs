@@ -134,4 +134,14 @@ public class ModelKeyTests
         var e = Assert.Throws<PerkSharp.Runtime.PerkException>(() => ModelFactory.Create(cfg));
         Assert.Contains("scale_attn_by_inverse_layer_idx", e.Message);
     }
+
+    [Theory]
+    [MemberData(nameof(TinyModels.Architectures), MemberType = typeof(TinyModels))]
+    public void ModelForLoadingHasTheSameFrozenTensors(string arch)
+    {
+        using var a = TinyModels.Create(arch);
+        using var b = ModelFactory.CreateForLoading(TinyModels.Config(arch), ScalarType.BFloat16);
+        Assert.Equal(Keys(a), Keys(b));
+        Assert.All(b.parameters(), p => { Assert.False(p.requires_grad); Assert.Equal(ScalarType.BFloat16, p.dtype); });
+    }
 }

@@ -13,8 +13,10 @@ public sealed record GorillaDoc(string ApiCall, string ApiName, string Text, int
 /// <summary>
 /// Gorilla's APIBench files for one hub (DATASETS.md §6.2): the API pool <c>api/{hub}_api.jsonl</c> and the query
 /// files <c>apibench/{prefix}_eval.json</c> (+ <c>_train.json</c> when present; both are JSON Lines). Queries are
-/// partitioned into splits by api_name (FNV-1a mod 10: 0–6 train, 7 validation, 8–9 test) so that no API is both
-/// trained and tested; rows whose instruction does not parse are skipped.
+/// partitioned into splits by their answer (api_call), so no API call is both trained and tested: keys in decreasing
+/// row count (ties by FNV-1a) go to the split furthest below its share of rows (train 70 %, validation 10 %,
+/// test 20 %). api_name would do for Hugging Face, but TF Hub's queries pile up on a few names (167 rows named
+/// "model_id"). Rows whose instruction does not parse are skipped.
 /// </summary>
 public sealed class GorillaData
 {
@@ -82,14 +84,30 @@ public sealed class GorillaData
             JsonlFile.OptionalString(data, "api_name", where) ?? call, data.Clone());
     }
 
-    /// <summary>The split of an API name: FNV-1a-64(api_name) mod 10 → 0–6 train, 7 validation, 8–9 test.</summary>
-    public static string SplitOf(string apiName) => (PerkRandom.Fnv1a64(apiName) % 10) switch
+    static readonly (string Split, double Share)[] Shares = { ("train", 0.7), ("validation", 0.1), ("test", 0.2) };
+
+    Dictionary<string, string>? _splitOf;
+
+    /// <summary>The split of an answer (api_call): largest keys first, each to the split with the largest deficit.</summary>
+    public string SplitOf(string apiCall)
     {
-        <= 6 => "train",
-        7 => "validation",
-        _ => "test",
-    };
+        if (_splitOf == null)
+        {
+            var counts = Queries.GroupBy(q => q.ApiCall).Select(g => (Key: g.Key, Rows: g.Count()))
+                .OrderByDescending(k => k.Rows).ThenBy(k => PerkRandom.Fnv1a64(k.Key)).ThenBy(k => k.Key, StringComparer.Ordinal).ToList();
+            var filled = Shares.ToDictionary(x => x.Split, _ => 0);
+            var map = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (key, rows) in counts)
+            {
+                string best = Shares.OrderByDescending(x => x.Share * Queries.Count - filled[x.Split]).First().Split;
+                map[key] = best;
+                filled[best] += rows;
+            }
+            _splitOf = map;
+        }
+        return _splitOf.TryGetValue(apiCall, out var s) ? s : "test";
+    }
 
     /// <summary>The queries of one split, in file order.</summary>
-    public List<GorillaQuery> QueriesOf(string split) => Queries.Where(q => SplitOf(q.ApiName) == split).ToList();
+    public List<GorillaQuery> QueriesOf(string split) => Queries.Where(q => SplitOf(q.ApiCall) == split).ToList();
 }

@@ -62,7 +62,10 @@ public static class OfficialReader
         int length = 0;
         int us = subset.LastIndexOf('_');
         if (us >= 0 && subset.EndsWith('k') && int.TryParse(subset[(us + 1)..^1], out int n)) length = n * 1024;
-        string task = dataset + "/" + (us >= 0 && length > 0 ? subset[..us] : subset);
+        string name = us >= 0 && length > 0 ? subset[..us] : subset;
+        // LongGorilla subsets generated per placement ("huggingface_api_pre") belong to the task "huggingface_api".
+        if (dataset == "longgorilla" && us >= 0 && LongGorillaGenerator.Locations.Contains(subset[(us + 1)..])) name = subset[..us];
+        string task = dataset + "/" + name;
         return new PerkExample($"{subset}_{index}", context, question, answer, support is { Count: > 0 } ? support : null,
             task, length, location);
     }

@@ -20,6 +20,15 @@ public sealed record StudentDatabase(string DatabaseId, IReadOnlyList<StudentRec
         }).ToArray()),
     });
 
+    /// <summary>One example per question of <paramref name="query"/>, the whole database as context (as the reader yields).</summary>
+    public List<PerkExample> ToExamples(string query, string subset = "")
+    {
+        var context = Records.Select(r => r.Render()).ToList();
+        int length = subset.EndsWith('k') && int.TryParse(subset[..^1], out int n) ? n * 1024 : 0;
+        return Questions[query].Select((q, k) => new PerkExample($"{DatabaseId}-{query}-{k}", context, q.Question, q.Answer,
+            q.Support is { Count: > 0 } ? q.Support : null, "student_records/" + query, length)).ToList();
+    }
+
     /// <summary>The line of one question file ({"questions": [...]}), aligned with <see cref="ContextLine"/>.</summary>
     public string QuestionLine(string query) => JsonlFile.Line(new JsonObject
     {

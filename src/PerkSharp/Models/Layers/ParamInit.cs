@@ -13,9 +13,12 @@ namespace PerkSharp.Models.Layers;
 internal sealed class ParamInit : IDisposable
 {
     readonly Generator? _gen;
+    readonly bool _random;
 
-    public ParamInit(ModelConfig config, ScalarType dtype, long? seed)
+    /// <param name="random">False leaves weight matrices uninitialised (torch.empty): for models about to be loaded.</param>
+    public ParamInit(ModelConfig config, ScalarType dtype, long? seed, bool random = true)
     {
+        _random = random;
         if (!is_floating_point(empty(1, dtype: dtype)))
             throw new Runtime.PerkException($"model dtype must be floating point (got {dtype})");
         DType = dtype;
@@ -30,6 +33,7 @@ internal sealed class ParamInit : IDisposable
 
     public Parameter Normal(double std, params long[] shape)
     {
+        if (!_random) return new(empty(shape, DType), requires_grad: false);
         using var t = empty(shape, ScalarType.Float32);
         t.normal_(0.0, std, _gen);
         return Frozen(t);
