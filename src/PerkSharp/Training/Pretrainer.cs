@@ -17,7 +17,7 @@ public sealed record PretrainOptions
     /// <summary>Tokens per training window (windows are cut from the concatenated corpus at random offsets).</summary>
     public int Window { get; init; } = 256;
     /// <summary>Every this many steps a window of the full <see cref="Positions"/> length is used instead.</summary>
-    public int LongWindowEvery { get; init; } = 2;
+    public int LongWindowEvery { get; init; } = 4;
     public int BatchSize { get; init; } = 8;
     public int Steps { get; init; } = 300;
     public double LearningRate { get; init; } = 3e-3;
