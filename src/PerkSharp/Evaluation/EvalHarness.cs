@@ -30,14 +30,17 @@ public delegate (double Em, double F1) Scorer(string prediction, string target);
 /// </summary>
 public static class EvalHarness
 {
+    /// <param name="seed">Seeds libtorch before example i with (seed, i), so dropout during adaptation is reproducible.</param>
     public static List<EvalRecord> Run(IEvalMethod method, IReadOnlyList<PerkExample> examples, Scorer score, string? outDir,
-        string? label = null, TextWriter? progressOut = null)
+        string? label = null, TextWriter? progressOut = null, int seed = 0)
     {
         var records = new List<EvalRecord>(examples.Count);
         using var bar = new Progress(label ?? $"eval {method.Name}", examples.Count, progressOut);
         double emSum = 0;
-        foreach (var ex in examples)
+        for (int i = 0; i < examples.Count; i++)
         {
+            var ex = examples[i];
+            TorchSharp.torch.manual_seed(Training.DataOrder.StepSeed(seed, i));
             var a = method.Answer(ex);
             string target = PerkFormat.Target(ex.Answer, ex.Support);
             var (em, f1) = score(a.Output, target);

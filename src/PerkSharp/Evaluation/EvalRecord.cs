@@ -32,7 +32,11 @@ public sealed record EvalRecord
     [JsonPropertyName("context_tokens")] public int ContextTokens { get; init; }
     [JsonPropertyName("segments")] public int Segments { get; init; }
 
-    static readonly JsonSerializerOptions Options = new() { DefaultIgnoreCondition = JsonIgnoreCondition.Never };
+    // Relaxed escaping keeps tags such as <output> readable in the file (still valid JSON).
+    static readonly JsonSerializerOptions Options = new()
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public string ToJson() => JsonSerializer.Serialize(this, Options);
 

@@ -1,0 +1,36 @@
+using System.CommandLine;
+using PerkSharp.Training;
+
+namespace PerkSharp.Cli.Commands;
+
+/// <summary>`perk quickstart`: the embedded default end to end (data, tiny base model, PERK, baselines, table).</summary>
+public sealed class QuickstartCommand : ICliCommand
+{
+    public Command Build()
+    {
+        var d = new QuickstartOptions();
+        var root = new Option<string>("--out") { Description = "Run folder", DefaultValueFactory = _ => d.Root };
+        var qa2 = new Option<bool>("--qa2") { Description = "Also run BabiLong qa2 (two supporting facts; roughly doubles the time)" };
+        var test = new Option<int>("--test-count") { Description = "Test examples per length", DefaultValueFactory = _ => d.TestCount };
+        var trainCount = new Option<int>("--train-count") { Description = "Training examples", DefaultValueFactory = _ => d.TrainCount };
+        var overrides = new Argument<string[]>("key=value") { Description = "Overrides of the PERK config (configs/tiny_qa1.yaml), e.g. dyna_lr=false", Arity = ArgumentArity.ZeroOrMore };
+        var cmd = new Command("quickstart", "Generate BabiLong qa1, pretrain a tiny LM (reused when present), meta-train PERK, train FT-ICR, " +
+                                            "evaluate PERK / FT-ICR / TTFT / BM25 at 1x, 2x, 4x the training length, print the table and write summary.json")
+            { root, qa2, test, trainCount, overrides };
+        cmd.SetHandler(parse =>
+        {
+            var o = d with
+            {
+                Root = parse.GetValue(root)!, Tasks = parse.GetValue(qa2) ? new[] { 1, 2 } : new[] { 1 },
+                TestCount = parse.GetValue(test), TrainCount = parse.GetValue(trainCount), PerkOverrides = parse.GetValue(overrides) ?? Array.Empty<string>(),
+            };
+            var summary = Quickstart.Run(o, Console.Error);
+            Console.WriteLine();
+            Console.WriteLine(Quickstart.Table(summary));
+            Console.WriteLine($"quickstart: {(double)summary["wall_seconds"]!:0} s wall; summary {Path.Combine(o.Root, "summary.json")}, " +
+                              $"outputs under {Path.Combine(o.Root, "eval")}, plots in {Path.Combine(o.Root, "report")}");
+            return 0;
+        });
+        return cmd;
+    }
+}

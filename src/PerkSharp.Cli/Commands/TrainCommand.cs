@@ -1,0 +1,53 @@
+using System.CommandLine;
+using PerkSharp.Data;
+using PerkSharp.Runtime;
+using PerkSharp.Training;
+
+namespace PerkSharp.Cli.Commands;
+
+/// <summary>`perk train --config FILE.yaml [key=value ...] [--resume]`: PERK meta-training (or FT-ICR with method: ft_icr).</summary>
+public sealed class TrainCommand : ICliCommand
+{
+    public Command Build()
+    {
+        var config = new Option<string?>("--config") { Description = "YAML config with the official keys (see configs/)" };
+        var overrides = new Argument<string[]>("key=value") { Description = "Overrides applied after the file, e.g. lora_rank=16 dyna_lr=false", Arity = ArgumentArity.ZeroOrMore };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in output_dir from its last checkpoint (exactly: optimizer, schedule, data order, RNG)" };
+        var stopAfter = new Option<long?>("--stop-after") { Description = "Stop and checkpoint after this many meta-steps (resume later with --resume)" };
+        var listKeys = new Option<bool>("--list-keys") { Description = "List every config key with its default and meaning" };
+        var cmd = new Command("train", "Meta-train PERK (or fine-tune the FT-ICR baseline) from a YAML config") { config, overrides, resume, stopAfter, listKeys };
+        cmd.SetHandler(parse =>
+        {
+            if (parse.GetValue(listKeys))
+            {
+                foreach (var (k, help, d) in TrainConfigLoader.Keys()) Console.WriteLine($"{k,-28} {d,-22} {help}");
+                return 0;
+            }
+            string? path = parse.GetValue(config) ?? throw new PerkException("--config FILE.yaml is required (see configs/, or --list-keys)");
+            var cfg = TrainConfigLoader.Load(path, parse.GetValue(overrides));
+            var train = OfficialReader.Read(cfg.DataDir, cfg.DatasetName, cfg.DatasetSubset, "train");
+            using var bm = BaseModel.Load(cfg.ModelNameOrPath, cfg.Bf16);
+            Console.Error.WriteLine($"train: {train.Count} examples of {cfg.DatasetName}/{cfg.DatasetSubset}; base {bm.Describe()}");
+            TrainSummary s;
+            if (cfg.Method == "ft_icr")
+            {
+                if (parse.GetValue(resume)) throw new PerkException("--resume applies to PERK meta-training runs; FT-ICR runs take minutes and restart");
+                s = FtIcrTrainer.Train(cfg, bm.Model, bm.Tokenizer, train, cfg.ModelNameOrPath);
+            }
+            else
+            {
+                string valPath = OfficialReader.PathOf(cfg.DataDir, cfg.DatasetName, cfg.DatasetSubset, "validation");
+                var val = File.Exists(valPath) ? OfficialReader.Read(cfg.DataDir, cfg.DatasetName, cfg.DatasetSubset, "validation") : new();
+                if (val.Count == 0) Console.Error.WriteLine($"train: no {valPath}; training without validation (checkpoints: last only)");
+                using var trainer = new MetaTrainer(cfg, bm.Model, bm.Tokenizer, cfg.OutputDir, cfg.ModelNameOrPath);
+                s = trainer.Run(train, val, parse.GetValue(resume), parse.GetValue(stopAfter));
+            }
+            Console.WriteLine($"train: {s.Steps} steps in {Progress.Fmt(s.Seconds)}" +
+                              (s.BestValLoss is double b ? $", best val_loss {b:0.0000}" : "") +
+                              (s.LastValEm is double em ? $", last val EM {em:0.000}" : "") +
+                              $", skipped {s.SkippedSteps}{(s.StoppedEarly ? ", stopped early" : "")}; run folder {s.RunDir}");
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,69 @@
+using PerkSharp.IO;
+using PerkSharp.Models;
+using PerkSharp.Runtime;
+using PerkSharp.Tokenization;
+
+namespace PerkSharp.Training;
+
+/// <summary>
+/// The base LM of a run: an HF folder loaded with its tokenizer, or — for `perk pretrain` and the quickstart — a tiny
+/// GPT-2 with a WordLevel vocabulary trained from scratch and saved as an HF folder. A folder is reused when its
+/// <c>pretrain_recipe.txt</c> equals the recipe asked for, so a second quickstart skips pretraining.
+/// </summary>
+public sealed class BaseModel : IDisposable
+{
+    public const string RecipeFile = "pretrain_recipe.txt";
+
+    BaseModel(LoadedModel loaded, bool reused) { Loaded = loaded; Reused = reused; }
+
+    public LoadedModel Loaded { get; }
+    public CausalLM Model => Loaded.Model;
+    public ITokenizer Tokenizer => Loaded.Tokenizer;
+    public string Directory => Loaded.Directory;
+    public bool Reused { get; }
+
+    /// <param name="bf16">Base weights in bfloat16 (the adapter stays float32), as the official bf16 runs.</param>
+    public static BaseModel Load(string dir, bool bf16 = false) =>
+        new(HfCheckpoint.Load(dir, bf16 ? TorchSharp.torch.ScalarType.BFloat16 : null), reused: true);
+
+    /// <summary>Loads <paramref name="dir"/> if it was pretrained with the same recipe, else pretrains and saves it.</summary>
+    public static BaseModel LoadOrPretrain(string dir, Func<List<string>> corpus, PretrainOptions o, int maxVocab, TextWriter log)
+    {
+        string recipe = Recipe(o, maxVocab);
+        string marker = Path.Combine(dir, RecipeFile);
+        if (File.Exists(marker) && File.ReadAllText(marker) == recipe && File.Exists(Path.Combine(dir, "config.json")))
+        {
+            try { return Load(dir); }
+            catch (PerkException e) { log.WriteLine($"pretrain: cannot reuse {dir} ({e.Message}); training again"); }
+        }
+        var docs = corpus();
+        var tok = WordLevelTokenizer.Build(docs, maxVocab);
+        var stream = Pretrainer.Stream(docs, tok);
+        log.WriteLine($"pretrain: {docs.Count} documents, {stream.Length} tokens, vocabulary {tok.VocabSize}");
+        CausalLM model;
+        using (var bar = new Progress("pretrain", o.Steps))
+        {
+            double ema = double.NaN;
+            model = Pretrainer.Train(stream, tok, o, (s, l) => { ema = double.IsNaN(ema) ? l : 0.95 * ema + 0.05 * l; bar.Report(s, $"loss {ema:0.000}"); });
+        }
+        try
+        {
+            if (System.IO.Directory.Exists(dir)) System.IO.Directory.Delete(dir, true);
+            HfCheckpoint.Save(dir, model, tok);
+            AtomicFile.WriteAllText(marker, recipe);                  // last: a folder without it is never reused
+        }
+        finally { model.Dispose(); }
+        return new BaseModel(HfCheckpoint.Load(dir), reused: false);
+    }
+
+    static string Recipe(PretrainOptions o, int maxVocab) => $"{o} vocab={maxVocab}";
+
+    public string Describe()
+    {
+        var c = Model.Config;
+        return $"{c.ModelType} {c.NumHiddenLayers} layers x {c.HiddenSize}, {c.NumAttentionHeads} heads, vocabulary {c.VocabSize}, " +
+               $"{c.MaxPositionEmbeddings} positions{(Reused ? " (reused)" : " (pretrained now)")} in {Directory}";
+    }
+
+    public void Dispose() => Loaded.Dispose();
+}

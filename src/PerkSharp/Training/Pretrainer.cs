@@ -1,0 +1,117 @@
+using PerkSharp.Models;
+using PerkSharp.Runtime;
+using PerkSharp.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PerkSharp.Training;
+
+/// <summary>Size and schedule of the tiny base model `perk pretrain` trains from scratch.</summary>
+public sealed record PretrainOptions
+{
+    public int Layers { get; init; } = 2;
+    public int Hidden { get; init; } = 64;
+    public int Heads { get; init; } = 2;
+    /// <summary>n_positions; also the longest training window, so every position embedding is trained.</summary>
+    public int Positions { get; init; } = 1536;
+    /// <summary>Tokens per training window (windows are cut from the concatenated corpus at random offsets).</summary>
+    public int Window { get; init; } = 256;
+    /// <summary>Every this many steps a window of the full <see cref="Positions"/> length is used instead.</summary>
+    public int LongWindowEvery { get; init; } = 4;
+    public int BatchSize { get; init; } = 8;
+    public int Steps { get; init; } = 300;
+    public double LearningRate { get; init; } = 3e-3;
+    public double WeightDecay { get; init; } = 0.01;
+    public int Seed { get; init; } = 1;
+
+    public void Validate()
+    {
+        if (Layers < 1 || Hidden < 8 || Heads < 1 || Hidden % Heads != 0)
+            throw new PerkException($"pretrain: need layers >= 1, hidden >= 8 divisible by heads (got {Layers}/{Hidden}/{Heads})");
+        if (Window < 8 || Positions < Window) throw new PerkException($"pretrain: need 8 <= window ({Window}) <= positions ({Positions})");
+        if (Steps < 1 || BatchSize < 1 || !(LearningRate > 0)) throw new PerkException("pretrain: steps, batch size and learning rate must be positive");
+    }
+}
+
+/// <summary>
+/// Trains a tiny GPT-2 (HF GPT2LMHeadModel layout) from scratch with next-token cross-entropy and AdamW (cosine
+/// schedule, 5% warmup, clip 1.0) on a token stream of documents separated by end-of-text. Random windows are a pure
+/// function of (seed, step). The model is returned with its parameters frozen again, ready to save or adapt.
+/// </summary>
+public static class Pretrainer
+{
+    /// <summary>The config of the tiny model for a tokenizer.</summary>
+    public static ModelConfig Config(PretrainOptions o, ITokenizer tok) => new()
+    {
+        ModelType = "gpt2", Architectures = new[] { "GPT2LMHeadModel" }, VocabSize = tok.VocabSize, HiddenSize = o.Hidden,
+        NumHiddenLayers = o.Layers, NumAttentionHeads = o.Heads, NumKeyValueHeads = o.Heads, IntermediateSize = 4 * o.Hidden,
+        MaxPositionEmbeddings = o.Positions, HeadDim = o.Hidden / o.Heads, HiddenAct = "gelu_new", TieWordEmbeddings = true,
+        AttentionBias = true, MlpBias = true, BosTokenId = tok.BosId ?? tok.EosId, EosTokenId = tok.EosId, PadTokenId = tok.PadId,
+    };
+
+    /// <summary>Concatenates documents into one id stream, each followed by end-of-text.</summary>
+    public static int[] Stream(IEnumerable<string> documents, ITokenizer tok)
+    {
+        var ids = new List<int>();
+        foreach (var d in documents) { ids.AddRange(tok.Encode(d)); ids.Add(tok.EosId); }
+        return ids.ToArray();
+    }
+
+    /// <param name="onStep">Called after each step with (step, loss) — for progress and logs.</param>
+    public static CausalLM Train(int[] stream, ITokenizer tok, PretrainOptions o, Action<int, double>? onStep = null)
+    {
+        o.Validate();
+        if (stream.Length < o.Positions + 1) throw new PerkException($"pretrain: corpus has {stream.Length} tokens, fewer than one window of {o.Positions + 1}");
+        var model = ModelFactory.Create(Config(o, tok), seed: o.Seed);
+        var ps = model.parameters().ToList();
+        foreach (var p in ps) p.requires_grad = true;
+        model.train();
+        var decay = ps.Where(p => p.dim() >= 2).ToList();
+        var noDecay = ps.Where(p => p.dim() < 2).ToList();
+        using var opt = optim.AdamW(new[]
+        {
+            new TorchSharp.Modules.AdamW.ParamGroup(decay, o.LearningRate, 0.9, 0.95, 1e-8, o.WeightDecay, false, false),
+            new TorchSharp.Modules.AdamW.ParamGroup(noDecay, o.LearningRate, 0.9, 0.95, 1e-8, 0, false, false),
+        }, o.LearningRate);
+        int warmup = Math.Max(1, o.Steps / 20);
+        var rng = new Random(o.Seed);                                  // window offsets; the run is not resumable by design (minutes)
+        for (int step = 0; step < o.Steps; step++)
+        {
+            using var scope = NewDisposeScope();
+            bool longWindow = o.LongWindowEvery > 0 && step % o.LongWindowEvery == o.LongWindowEvery - 1;
+            int t = longWindow ? o.Positions : o.Window;
+            int b = longWindow ? Math.Max(1, o.BatchSize * o.Window / o.Positions) : o.BatchSize;
+            var batch = new long[b * (t + 1)];
+            for (int r = 0; r < b; r++)
+            {
+                int start = rng.Next(0, stream.Length - t - 1);
+                for (int j = 0; j <= t; j++) batch[r * (t + 1) + j] = stream[start + j];
+            }
+            var all = tensor(batch, new long[] { b, t + 1 });
+            var x = all[.., ..t];
+            var y = all[.., 1..];
+            var output = model.forward(new LMInput(x));
+            var loss = nn.functional.cross_entropy(output.Logits.reshape(-1, output.Logits.shape[2]), y.reshape(-1));
+            double value = loss.item<float>();
+            double lr = o.LearningRate * Schedule(step, warmup, o.Steps);
+            foreach (var g in opt.ParamGroups) g.LearningRate = lr;
+            opt.zero_grad();
+            if (double.IsFinite(value))
+            {
+                loss.backward();
+                nn.utils.clip_grad_norm_(ps, 1.0);
+                opt.step();
+            }
+            onStep?.Invoke(step + 1, value);
+        }
+        opt.zero_grad();
+        foreach (var p in ps) p.requires_grad = false;
+        model.eval();
+        return model;
+    }
+
+    /// <summary>Linear warmup then cosine decay to 10% of the peak.</summary>
+    static double Schedule(int step, int warmup, int total) =>
+        step < warmup ? (step + 1) / (double)warmup
+            : 0.1 + 0.9 * 0.5 * (1 + Math.Cos(Math.PI * (step - warmup) / Math.Max(1, total - warmup)));
+}

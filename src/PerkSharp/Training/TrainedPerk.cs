@@ -1,0 +1,47 @@
+using PerkSharp.MetaLearning;
+using PerkSharp.Runtime;
+
+namespace PerkSharp.Training;
+
+/// <summary>
+/// A trained run opened for use: the checkpoint's config (plus test-time overrides such as inner_grad_accum), its
+/// base model, and the meta-parameters (PERK) or fine-tuned LoRA (FT-ICR) loaded into a <see cref="PerkSystem"/>.
+/// </summary>
+public sealed class TrainedPerk : IDisposable
+{
+    TrainedPerk(string dir, TrainConfig cfg, BaseModel bm, MetaParameters meta)
+    {
+        CheckpointDir = dir; Config = cfg; Base = bm; Meta = meta;
+        System = new PerkSystem(bm.Model, bm.Tokenizer, meta, bm.Directory);
+    }
+
+    public string CheckpointDir { get; }
+    public TrainConfig Config { get; }
+    public BaseModel Base { get; }
+    public MetaParameters Meta { get; }
+    public PerkSystem System { get; }
+    public bool IsFtIcr => Config.Method == "ft_icr";
+
+    /// <param name="path">A checkpoint folder or a run folder (its best checkpoint by val_loss, else its last).</param>
+    /// <param name="overrides">key=value applied to the saved config (test-time keys; shape-changing keys fail clearly).</param>
+    public static TrainedPerk Open(string path, IEnumerable<string>? overrides = null)
+    {
+        string dir = CheckpointManager.Resolve(path);
+        string cfgPath = Path.Combine(dir, "config.yaml");
+        if (!File.Exists(cfgPath)) throw new PerkException($"{dir}: config.yaml missing (not a PerkSharp checkpoint)");
+        var cfg = TrainConfigLoader.Load(cfgPath, overrides);
+        string baseDir = PerkCheckpoint.BaseModel(dir);
+        var bm = BaseModel.Load(baseDir, cfg.Bf16);
+        try
+        {
+            var settings = cfg.Method == "ft_icr" ? FtIcrTrainer.LoraOnly(cfg) : PerkSettingsMapper.ToSettings(cfg);
+            var meta = new MetaParameters(bm.Model, settings, seed: cfg.Seed);
+            try { PerkCheckpoint.LoadMeta(dir, meta); }
+            catch { meta.Dispose(); throw; }
+            return new TrainedPerk(dir, cfg, bm, meta);
+        }
+        catch { bm.Dispose(); throw; }
+    }
+
+    public void Dispose() { Meta.Dispose(); Base.Dispose(); }
+}
