@@ -40,8 +40,11 @@ public sealed record BenchOptions
     public int ScalingBase => Quick ? 256 : 4096;
     public int ScalingTop => Quick ? 2048 : 32768;
 
-    /// <summary>Context on which accumulation k = 1/4/16 is compared.</summary>
-    public int AccumContext => Quick ? 1024 : 4096;
+    /// <summary>
+    /// Context on which accumulation k = 1/4/16 is compared: at least 16 segments, or k = 16 cannot make 16 micro-batches
+    /// (the official torch.chunk split gives ceil(n/k)-segment chunks: 8 segments at k = 16 are only 8 micro-batches).
+    /// </summary>
+    public int AccumContext => Quick ? 2048 : 4096;
     public int[] Accumulations => new[] { 1, 4, 16 };
 
     public int PromptTokens => 32;
