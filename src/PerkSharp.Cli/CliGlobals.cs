@@ -26,6 +26,9 @@ public static class CliGlobals
         Recursive = true,
     };
 
+    /// <summary>Largest --threads accepted: 4x oversubscription, at least 8.</summary>
+    public static int MaxThreads => Math.Max(8, 4 * Environment.ProcessorCount);
+
     /// <summary>Exit code of user errors (bad input); 1 is kept for internal failures.</summary>
     public const int UserError = 2;
 
@@ -46,7 +49,11 @@ public static class CliGlobals
             bool verbose = parse.GetValue(Verbose);
             try
             {
-                if (needsTorch) TorchRuntime.Initialize(parse.GetValue(Threads));
+                int threads = parse.GetValue(Threads);
+                // libtorch starts one OpenMP thread per requested thread: --threads 100000 hangs the process.
+                if (threads < 0 || threads > MaxThreads)
+                    throw new PerkException($"--threads {threads}: expected 0 (all cores) to {MaxThreads} (this machine has {Environment.ProcessorCount} cores)");
+                if (needsTorch) TorchRuntime.Initialize(threads);
                 return body(parse);
             }
             catch (Exception e) when (Unwrap(e) is PerkException pe)

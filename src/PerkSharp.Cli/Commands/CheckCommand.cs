@@ -1,7 +1,9 @@
 using System.CommandLine;
 using PerkSharp.Data;
 using PerkSharp.IO;
+using PerkSharp.Models;
 using PerkSharp.Runtime;
+using PerkSharp.Tokenization;
 using PerkSharp.Training;
 
 namespace PerkSharp.Cli.Commands;
@@ -24,15 +26,23 @@ public sealed class CheckCommand : ICliCommand
 
     static Command Model()
     {
-        var dir = new Argument<string>("dir") { Description = "HF-format model folder (config.json + model.safetensors or sharded index)" };
-        var cmd = new Command("model", "Check config.json and every safetensors header of a model folder");
+        var dir = new Argument<string>("dir") { Description = "HF-format model folder (config.json, model.safetensors or sharded index, tokenizer files)" };
+        var cmd = new Command("model", "Load a model folder strictly: config.json, every safetensors header, tokenizer, then every tensor");
         cmd.Arguments.Add(dir);
         cmd.SetHandler(p =>
         {
-            var s = ModelFolderCheck.Check(p.GetValue(dir)!);
-            var c = s.Config;
-            Console.WriteLine($"ok: {c.ModelType}, {c.NumHiddenLayers} layers, hidden {c.HiddenSize}, vocab {c.VocabSize}, " +
-                              $"{s.TensorCount} tensors in {s.Shards.Count} file(s)");
+            string d = p.GetValue(dir)!;
+            if (File.Exists(d)) throw new PerkException($"{d}: is a file; expected a model folder (config.json + model.safetensors)");
+            if (!Directory.Exists(d)) throw new PerkException($"{d}: model folder not found");
+            // The loader's own steps, cheapest first, so the first problem is reported before any weight is read.
+            var config = ModelConfig.Load(Path.Combine(d, "config.json"));
+            var files = CheckpointFiles.Open(d);
+            var tokenizer = TokenizerLoader.Load(d, config);
+            TorchRuntime.Initialize(p.GetValue(CliGlobals.Threads));     // only now: header and config errors need no libtorch
+            using var model = ModelFactory.CreateForLoading(config);
+            HfCheckpoint.LoadWeights(model, files);
+            Console.WriteLine($"ok: {config.ModelType}, {config.NumHiddenLayers} layers, hidden {config.HiddenSize}, vocab {config.VocabSize} " +
+                              $"(tokenizer {tokenizer.VocabSize}), {files.Tensors.Count} tensors in {files.Files.Count} file(s)");
             return 0;
         }, needsTorch: false);
         return cmd;

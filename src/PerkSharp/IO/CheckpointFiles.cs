@@ -22,6 +22,7 @@ public sealed class CheckpointFiles
     public static CheckpointFiles Open(string dir)
     {
         string single = Path.Combine(dir, Single), index = Path.Combine(dir, Index);
+        if (Directory.Exists(single)) throw new PerkException($"{single}: is a folder; expected a safetensors file");
         if (File.Exists(single)) return FromHeaders(new[] { SafetensorsHeader.Read(single) }, single, null);
         if (File.Exists(index)) return FromIndex(dir, index);
         throw new PerkException($"{dir}: no {Single} or {Index} (only safetensors checkpoints are supported)");

@@ -1,5 +1,6 @@
 using PerkSharp.Adapters;
 using PerkSharp.Models;
+using PerkSharp.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -17,6 +18,9 @@ public sealed class MetaParameters : nn.Module
         : base("perk")
     {
         settings.Validate();
+        var modelType = model.parameters().First().dtype;
+        if (modelType != dtype)
+            throw new PerkException($"meta-parameters are {dtype} but the model computes in {modelType}; LoRA fast weights must use the model's dtype");
         Settings = settings;
         Lora = new LoraAdapter(model.LoraTargets, model.Config, settings.Lora, dtype, seed);
         StepSizes = new LearnedStepSizes(Lora.Count, settings.InnerSteps, settings.InnerLr, settings.LearnedStepSizes, dtype);

@@ -39,6 +39,7 @@ public sealed class ModelConfig
 
     public static ModelConfig Load(string path)
     {
+        if (Directory.Exists(path)) throw new PerkException($"{path}: is a folder; expected the model's config.json file");
         if (!File.Exists(path)) throw new PerkException($"{path}: config.json not found");
         JsonNode? node;
         try { node = JsonNode.Parse(File.ReadAllText(path)); }

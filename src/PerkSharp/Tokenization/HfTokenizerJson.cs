@@ -129,5 +129,17 @@ public static class HfTokenizerJson
         _ => throw new PerkException($"{path}: \"normalizer\" must be an object or null"),
     };
 
+    /// <summary>
+    /// The token a TemplateProcessing post-processor puts before every single sequence (Llama 3's
+    /// &lt;|begin_of_text|&gt;), or null. HF fast tokenizers add it on encode even without add_bos_token.
+    /// </summary>
+    public static string? TemplateBos(JsonNode? post) => post switch
+    {
+        JsonObject o when Str(o, "type") == "Sequence" && o["processors"] is JsonArray a => a.Select(TemplateBos).FirstOrDefault(x => x != null),
+        JsonObject o when Str(o, "type") == "TemplateProcessing" && o["single"] is JsonArray single && single.Count > 0
+                          && single[0] is JsonObject first && first["SpecialToken"] is JsonObject st => Str(st, "id"),
+        _ => null,
+    };
+
     internal static string? Str(JsonObject o, string key) => o[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 }

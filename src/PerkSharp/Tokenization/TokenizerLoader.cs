@@ -28,7 +28,8 @@ public static class TokenizerLoader
             else if (kind == "BPE")
             {
                 var (vocab, merges, added, pattern, nfc) = HfTokenizerJson.ReadBpe(root, tj);
-                tok = Bpe(config, folder, vocab, merges, added, pattern ?? ByteLevel.PatternFor(config.ModelType), nfc, tj);
+                tok = Bpe(config, folder, vocab, merges, added, pattern ?? ByteLevel.PatternFor(config.ModelType), nfc, tj,
+                          HfTokenizerJson.TemplateBos(root["post_processor"]));
             }
             else throw new PerkException($"{tj}: tokenizer model type \"{kind}\" is not supported (expected BPE or WordLevel)");
         }
@@ -52,7 +53,8 @@ public static class TokenizerLoader
     }
 
     static ByteLevelBpeTokenizer Bpe(ModelConfig config, TokenizerFolderConfig folder, Dictionary<string, int> vocab,
-                                     List<(string, string)> merges, List<AddedToken> added, string pattern, bool nfc, string source)
+                                     List<(string, string)> merges, List<AddedToken> added, string pattern, bool nfc, string source,
+                                     string? templateBos = null)
     {
         // added_tokens_decoder of tokenizer_config.json also lists tokenizer.json's added tokens; keep one per id.
         foreach (var a in folder.AddedTokens) if (added.All(x => x.Id != a.Id)) added.Add(a);
@@ -65,11 +67,15 @@ public static class TokenizerLoader
                      ?? (Known("<|endoftext|>") ? "<|endoftext|>" : throw new PerkException(
                          $"{source}: no end-of-text token (no eos_token in tokenizer_config.json, no eos_token_id in config.json, no <|endoftext|>)"));
         string pad = folder.Pad ?? TokenFor(config.PadTokenId) ?? eos;
-        string? bos = folder.Bos ?? (folder.AddBos ? TokenFor(config.BosTokenId) : null);
-        if (folder.AddBos && bos is null) throw new PerkException($"{source}: add_bos_token is true but no bos_token is defined");
+        // BOS is added when tokenizer_config says add_bos_token, or when tokenizer.json's template prepends it (Llama 3).
+        bool addBos = folder.AddBos || templateBos != null;
+        string? bos = folder.Bos ?? templateBos ?? (addBos ? TokenFor(config.BosTokenId) : null);
+        if (templateBos != null && bos != templateBos)
+            throw new PerkException($"{source}: post_processor prepends \"{templateBos}\" but bos_token is \"{bos}\"");
+        if (addBos && bos is null) throw new PerkException($"{source}: add_bos_token is true but no bos_token is defined");
         // Specials named in the configs but missing from added tokens are still specials (GPT-2's vocab.json case).
         foreach (var s in new[] { eos, pad, bos }.Concat(folder.AdditionalSpecial))
             if (s != null && added.All(a => a.Content != s) && vocab.TryGetValue(s, out int id)) added.Add(new AddedToken(id, s, true));
-        return new ByteLevelBpeTokenizer(new BpeSpec(config.ModelType, vocab, merges, added, pattern, nfc, eos, pad, bos, folder.AddBos), source);
+        return new ByteLevelBpeTokenizer(new BpeSpec(config.ModelType, vocab, merges, added, pattern, nfc, eos, pad, bos, addBos), source);
     }
 }

@@ -128,4 +128,19 @@ public class StudentRecordsTests
         Assert.All(names, n => Assert.Matches(@"^((Mr\.|Mrs\.|Ms\.|Miss|Dr\.) )?\S+ \S+( (Jr\.|Sr\.|I|II|III|IV|V|MD|DDS|PhD|DVM))?$", n));
         Assert.Contains(names, n => n.StartsWith("Dr. ") && n.EndsWith(" PhD"));
     }
+
+    [Fact]
+    public void Support_is_off_by_default_and_with_support_tags_the_target()
+    {
+        var plain = StudentRecordsGenerator.Generate(8, "1k", "test", 0).ToExamples("recall");
+        Assert.All(plain, e => Assert.Null(e.Support));
+        Assert.Equal(plain[0].Answer, PerkFormat.Target(plain[0].Answer, plain[0].Support));
+        var db = StudentRecordsGenerator.Generate(8, "1k", "test", 0, withSupport: true);
+        var rec = db.ToExamples("recall")[0];
+        string id = Regex.Match(rec.Question, @"\d{7}").Value;
+        Assert.Equal(new[] { db.Records.First(r => r.Id == id).Render() }, rec.Support);
+        Assert.StartsWith("<support>Student <" + id + ">", PerkFormat.Target(rec.Answer, rec.Support));
+        Assert.All(db.ToExamples("relation"), e => Assert.Equal(2, e.Support!.Count));
+        Assert.All(db.ToExamples("aggregate"), e => Assert.Null(e.Support));
+    }
 }

@@ -102,6 +102,15 @@ public class PerkSystemTests : IDisposable
     }
 
     [Fact]
+    public void MetaParametersInAnotherDtypeThanTheModelAreAUserError()
+    {
+        var config = TinyModels.Gpt2Config();
+        var model = TinyModels.Create(config, ScalarType.Float32);
+        var e = Assert.Throws<PerkException>(() => new MetaParameters(model, TinyModels.Settings(config), ScalarType.Float64));
+        Assert.Contains("Float32", e.Message);
+    }
+
+    [Fact]
     public void NonFiniteMetaStepIsSkippedAndCounted()
     {
         var system = MakeSystem(dtype: ScalarType.Float32);

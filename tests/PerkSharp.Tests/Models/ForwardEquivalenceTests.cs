@@ -11,7 +11,7 @@ public class ForwardEquivalenceTests
     static Tensor Logits(CausalLM m, LMInput input) { var o = m.forward(input); o.LastHidden.Dispose(); return o.Logits; }
 
     /// <summary>Greedy decoding by full recomputation of the growing sequence, no cache.</summary>
-    static int[] GreedyWithoutCache(CausalLM m, IReadOnlyList<int> prompt, int maxNew, int eos)
+    static int[] GreedyWithoutCache(CausalLM m, IReadOnlyList<int> prompt, int maxNew, int eos, PerkSharp.Adapters.LoraState? lora = null)
     {
         using var _ = no_grad();
         var seq = prompt.Select(i => (long)i).ToList();
@@ -19,7 +19,7 @@ public class ForwardEquivalenceTests
         for (int s = 0; s < maxNew; s++)
         {
             using var ids = tensor(seq.ToArray(), new long[] { 1, seq.Count });
-            using var logits = Logits(m, new LMInput(ids));
+            using var logits = Logits(m, new LMInput(ids) { Lora = lora });
             int next = (int)logits[0, -1].argmax().item<long>();
             outIds.Add(next); seq.Add(next);
             if (next == eos) break;
@@ -40,6 +40,19 @@ public class ForwardEquivalenceTests
             Assert.Equal(reference, gen.Generate(prompt, 12));
         }
         Assert.True(reference.Distinct().Count() > 1, "degenerate test: the model repeats one token");
+    }
+
+    [Theory]
+    [MemberData(nameof(TinyModels.Architectures), MemberType = typeof(TinyModels))]
+    public void GenerationWithLoraUsesItInEveryStep(string arch)
+    {
+        using var m = TinyModels.Create(arch);
+        var lora = TinyModels.RandomLora(m, 4, 0.5, 9, ScalarType.Float32, requiresGrad: true);
+        var prompt = new[] { 3, 14, 15, 9, 26 };
+        var gen = new GreedyGenerator(m, Array.Empty<int>(), padId: 0);
+        var adapted = gen.Generate(new[] { prompt, new[] { 8, 1 } }, 10, lora)[0];
+        Assert.Equal(GreedyWithoutCache(m, prompt, 10, eos: -1, lora), adapted);
+        Assert.NotEqual(gen.Generate(prompt, 10), adapted);
     }
 
     [Theory]

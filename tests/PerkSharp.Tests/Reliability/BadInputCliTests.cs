@@ -5,25 +5,27 @@ namespace PerkSharp.Tests.Reliability;
 /// <summary>
 /// Every case of <see cref="BadInputCorpus"/> through the real CLI (child process): non-zero exit that is not a native
 /// abort, exactly one stderr line "error: ..." with the expected fragment, no stack trace, no partial output, and no
-/// temporary files left behind.
+/// temporary files left behind. The corpus is split by area into test classes so that xunit runs them in parallel.
 /// </summary>
-public class BadInputCliTests
+public static class BadInputCli
 {
     static readonly object TableLock = new();
 
-    public static IEnumerable<object[]> CaseNames => BadInputCorpus.All.Select(c => new object[] { c.Name });
-
-    [Fact]
-    public void CorpusHasAtLeastFortyDistinctCases()
+    /// <summary>Case-name prefixes of each test class; together they must cover the whole corpus.</summary>
+    public static readonly Dictionary<string, string[]> Areas = new()
     {
-        Assert.True(BadInputCorpus.All.Count >= 40, $"only {BadInputCorpus.All.Count} cases");
-        Assert.Equal(BadInputCorpus.All.Count, BadInputCorpus.All.Select(c => c.Name).Distinct().Count());
-    }
+        ["model"] = new[] { "st-", "cfg-", "ckpt-", "tok-", "model-" },
+        ["runtime"] = new[] { "gen-", "opt-" },
+        ["config"] = new[] { "yaml-" },
+        ["data"] = new[] { "data-", "generate-" },
+    };
 
-    [Theory]
-    [MemberData(nameof(CaseNames))]
-    public void BadInputGivesOneCleanErrorLine(string name)
+    public static IEnumerable<object[]> Names(string area) =>
+        BadInputCorpus.All.Where(c => Areas[area].Any(c.Name.StartsWith)).Select(c => new object[] { c.Name });
+
+    public static void Run(string name)
     {
+        PerkSharp.Runtime.TorchRuntime.Initialize(1);        // fixtures write real checkpoints
         var c = BadInputCorpus.All.Single(x => x.Name == name);
         string dir = Path.Combine(Path.GetTempPath(), "perk-bad-" + name + "-" + Guid.NewGuid().ToString("N")[..6]);
         Directory.CreateDirectory(dir);
@@ -55,4 +57,40 @@ public class BadInputCliTests
         Assert.DoesNotContain("internal failure", r.Stderr);
         Assert.Contains(fragment, lines[0]);
     }
+}
+
+public class BadInputCorpusTests
+{
+    [Fact]
+    public void CorpusHasAtLeastFortyDistinctCasesEachInOneArea()
+    {
+        Assert.True(BadInputCorpus.All.Count >= 40, $"only {BadInputCorpus.All.Count} cases");
+        Assert.Equal(BadInputCorpus.All.Count, BadInputCorpus.All.Select(c => c.Name).Distinct().Count());
+        foreach (var c in BadInputCorpus.All)
+            Assert.True(BadInputCli.Areas.Values.Count(p => p.Any(c.Name.StartsWith)) == 1, c.Name + " is in no test class (or in two)");
+    }
+}
+
+public class BadModelFolderCliTests
+{
+    public static IEnumerable<object[]> Cases => BadInputCli.Names("model");
+    [Theory, MemberData(nameof(Cases))] public void BadInputGivesOneCleanErrorLine(string name) => BadInputCli.Run(name);
+}
+
+public class BadRuntimeInputCliTests
+{
+    public static IEnumerable<object[]> Cases => BadInputCli.Names("runtime");
+    [Theory, MemberData(nameof(Cases))] public void BadInputGivesOneCleanErrorLine(string name) => BadInputCli.Run(name);
+}
+
+public class BadConfigCliTests
+{
+    public static IEnumerable<object[]> Cases => BadInputCli.Names("config");
+    [Theory, MemberData(nameof(Cases))] public void BadInputGivesOneCleanErrorLine(string name) => BadInputCli.Run(name);
+}
+
+public class BadDataCliTests
+{
+    public static IEnumerable<object[]> Cases => BadInputCli.Names("data");
+    [Theory, MemberData(nameof(Cases))] public void BadInputGivesOneCleanErrorLine(string name) => BadInputCli.Run(name);
 }

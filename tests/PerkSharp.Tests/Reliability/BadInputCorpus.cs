@@ -17,6 +17,7 @@ public static class BadInputCorpus
     const string W = "\"w\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}";
 
     static string[] CheckModel(string d) => new[] { "check", "model", d };
+    static string[] Gen(string model, params string[] rest) => new[] { "generate", "--model", model }.Concat(rest).ToArray();
     static string Sub(string d, string name) => Path.Combine(d, name);
 
     public static readonly IReadOnlyList<BadInput> All = new List<BadInput>
@@ -37,8 +38,28 @@ public static class BadInputCorpus
         new("st-index-invalid-json", d => CheckModel(ShardedModel(Sub(d, "m"), "{\"weight_map\": {")), "invalid JSON"),
         new("st-index-missing-shard", d => CheckModel(ShardedModel(Sub(d, "m"), "{\"weight_map\":{\"w\":\"model-00001-of-00002.safetensors\"}}")), "shard \"model-00001-of-00002.safetensors\""),
         new("st-index-tensor-not-in-shard", d => CheckModel(ShardedModel(Sub(d, "m"), "{\"weight_map\":{\"w\":\"a.safetensors\",\"v\":\"a.safetensors\"}}", ("a.safetensors", ValidSafetensors()))), "tensor \"v\" is mapped to a.safetensors"),
-        new("st-index-path-escape", d => CheckModel(ShardedModel(Sub(d, "m"), "{\"weight_map\":{\"w\":\"../a.safetensors\"}}")), "plain file names"),
+        new("st-index-path-escape", d => CheckModel(ShardedModel(Sub(d, "m"), "{\"weight_map\":{\"w\":\"../a.safetensors\"}}")), "not a file in the model folder"),
         new("st-standalone-dtype-size", d => { var p = Sub(d, "x.safetensors"); File.WriteAllBytes(p, Safetensors("{\"w\":{\"dtype\":\"BF16\",\"shape\":[2,2],\"data_offsets\":[0,16]}}", 16)); return new[] { "check", "safetensors", p }; }, "needs 8 bytes"),
+
+        // --- checkpoint vs model (strict mapping) ---------------------------------------------------------------------
+        new("ckpt-config-has-more-layers", d => CheckModel(Edit(RealModel(Sub(d, "m")), c => c["n_layer"] = 3)), "missing tensor \"transformer.h.2."),
+        new("ckpt-config-has-fewer-layers", d => CheckModel(Edit(RealModel(Sub(d, "m")), c => c["n_layer"] = 1)), "unexpected tensor \"transformer.h.1."),
+        new("ckpt-hidden-size-differs", d => CheckModel(WeightsFrom(RealModel(Sub(d, "m")), With(Gpt2Config(), c => c["n_embd"] = 16))), "expected [257, 32]"),
+        new("ckpt-vocab-differs", d => CheckModel(WeightsFrom(RealModel(Sub(d, "m")), With(Gpt2Config(), c => c["vocab_size"] = 300))), "has shape [300, 32], expected [257, 32]"),
+        new("ckpt-architecture-differs", d => CheckModel(WeightsFrom(RealModel(Sub(d, "m")), Qwen2Config())), "missing tensor \"transformer."),
+        new("ckpt-positions-differ", d => CheckModel(Edit(RealModel(Sub(d, "m")), c => c["n_positions"] = 128)), "expected [128, 32]"),
+
+        // --- tokenizer files ------------------------------------------------------------------------------------------
+        new("tok-vocab-invalid-json", d => CheckModel(Put(NoTokenizerJson(RealModel(Sub(d, "m"))), "vocab.json", "{\"a\": 1,")), "vocab.json: invalid JSON"),
+        new("tok-vocab-not-an-object", d => CheckModel(Put(NoTokenizerJson(RealModel(Sub(d, "m"))), "vocab.json", "[\"a\", \"b\"]")), "vocab.json: expected a JSON object"),
+        new("tok-vocab-negative-id", d => CheckModel(Put(NoTokenizerJson(RealModel(Sub(d, "m"))), "vocab.json", "{\"a\": -1, \"<|endoftext|>\": 0}")), "non-negative integer id"),
+        new("tok-merges-without-vocab", d => { var m = NoTokenizerJson(RealModel(Sub(d, "m"))); File.Delete(Sub(m, "vocab.json")); return CheckModel(m); }, "merges.txt without vocab.json"),
+        new("tok-merge-line-three-tokens", d => CheckModel(Put(NoTokenizerJson(RealModel(Sub(d, "m"))), "merges.txt", "#version: 0.2\na b c\n")), "a merge must be two tokens"),
+        new("tok-no-tokenizer-files", d => { var m = NoTokenizerJson(RealModel(Sub(d, "m"))); File.Delete(Sub(m, "vocab.json")); File.Delete(Sub(m, "merges.txt")); return CheckModel(m); }, "no tokenizer files"),
+        new("tok-json-invalid", d => CheckModel(Put(RealModel(Sub(d, "m")), "tokenizer.json", "{\"model\": {")), "tokenizer.json: invalid JSON"),
+        new("tok-json-unigram", d => CheckModel(Put(RealModel(Sub(d, "m")), "tokenizer.json", "{\"model\": {\"type\": \"Unigram\", \"vocab\": []}}")), "\"Unigram\" is not supported"),
+        new("tok-larger-than-model-vocab", d => CheckModel(Edit(RealModel(Sub(d, "m")), c => { c["vocab_size"] = 200; c.Remove("eos_token_id"); })), "vocab_size is 200"),
+        new("tok-config-eos-is-a-number", d => CheckModel(Put(RealModel(Sub(d, "m")), "tokenizer_config.json", "{\"eos_token\": 5}")), "\"eos_token\" must be a string"),
 
         // --- config.json ----------------------------------------------------------------------------------------
         new("cfg-missing", d => CheckModel(ModelFolder(Sub(d, "m"), null, ValidSafetensors())), "config.json not found"),
@@ -52,7 +73,7 @@ public static class BadInputCorpus
         new("cfg-fractional-int", d => CheckModel(ModelWithConfig(Sub(d, "m"), c => c["vocab_size"] = 60.5)), "\"vocab_size\" must be an integer"),
         new("cfg-zero-heads", d => CheckModel(ModelWithConfig(Sub(d, "m"), c => c["n_head"] = 0)), "must be >= 1"),
         new("cfg-heads-not-dividing", d => CheckModel(ModelWithConfig(Sub(d, "m"), c => c["n_head"] = 5)), "divisible by n_head"),
-        new("cfg-eos-outside-vocab", d => CheckModel(ModelWithConfig(Sub(d, "m"), c => c["eos_token_id"] = 61)), "outside the vocabulary"),
+        new("cfg-eos-outside-vocab", d => CheckModel(ModelWithConfig(Sub(d, "m"), c => c["eos_token_id"] = 257)), "\"eos_token_id\" 257 is outside the vocabulary (size 257)"),
         new("cfg-bool-as-string", d => CheckModel(ModelWithConfig(Sub(d, "m"), c => c["tie_word_embeddings"] = "yes")), "must be true or false"),
         new("cfg-odd-rotary-head-dim", d => CheckModel(ModelWithConfig(Sub(d, "m"), c => c["head_dim"] = 7, Qwen2Config())), "must be even"),
         new("cfg-kv-heads-not-dividing", d => CheckModel(ModelWithConfig(Sub(d, "m"), c => c["num_key_value_heads"] = 3, Qwen2Config())), "divisible by num_key_value_heads"),
@@ -60,6 +81,18 @@ public static class BadInputCorpus
         new("cfg-is-a-folder", d => { var m = ModelFolder(Sub(d, "m"), null, ValidSafetensors()); Directory.CreateDirectory(Sub(m, "config.json")); return CheckModel(m); }, "is a folder"),
         new("model-folder-missing", d => CheckModel(Sub(d, "nope")), "model folder not found"),
         new("model-folder-is-a-file", d => { File.WriteAllText(Sub(d, "f"), "x"); return CheckModel(Sub(d, "f")); }, "is a file"),
+
+        // --- perk generate: token ids, positions, folders; global options --------------------------------------------
+        new("gen-id-equal-to-vocab-size", d => Gen(RealModel(Sub(d, "m")), "--prompt-ids", "1,257"), "token id 257 is outside the vocabulary (size 257)"),
+        new("gen-id-not-a-number", d => Gen(RealModel(Sub(d, "m")), "--prompt-ids", "1,x,3"), "\"x\" is not a token id"),
+        new("gen-prompt-beyond-positions", d => Gen(RealModel(Sub(d, "m")), "--prompt-ids", string.Join(",", Enumerable.Repeat(7, 60)), "--max-new-tokens", "10"), "exceed n_positions (64)"),
+        new("gen-text-prompt-beyond-positions", d => Gen(RealModel(Sub(d, "m")), "--prompt", new string('a', 65), "--max-new-tokens", "1"), "exceed n_positions (64)"),
+        new("gen-model-folder-missing", d => Gen(Sub(d, "none"), "--prompt-ids", "1"), "model folder not found"),
+        new("gen-model-folder-empty", d => { Directory.CreateDirectory(Sub(d, "m")); return Gen(Sub(d, "m"), "--prompt-ids", "1"); }, "config.json not found"),
+        new("gen-weights-truncated", d => { var m = RealModel(Sub(d, "m")); var p = Sub(m, "model.safetensors"); File.WriteAllBytes(p, File.ReadAllBytes(p)[..200]); return Gen(m, "--prompt-ids", "1"); }, "exceeds the file size"),
+        new("gen-weights-wrong-layers", d => Gen(Edit(RealModel(Sub(d, "m")), c => c["n_layer"] = 3), "--prompt-ids", "1"), "missing tensor"),
+        new("opt-threads-absurd", d => new[] { "info", "--threads", "100000" }, "--threads 100000"),
+        new("opt-threads-negative", d => new[] { "info", "--threads", "-2" }, "--threads -2"),
 
         // --- YAML train configs ------------------------------------------------------------------------------------
         new("yaml-unknown-key", d => new[] { "check", "config", Yaml(d, "lora_rnak: 8\n") }, "unknown key \"lora_rnak\" (did you mean \"lora_rank\"?)"),
@@ -101,6 +134,22 @@ public static class BadInputCorpus
         new("generate-unknown-task", d => new[] { "data", "generate", "--task", "squad", "--count", "2", "--out", Sub(d, "out") }, "--task squad", Output: "out"),
         new("generate-zero-count", d => new[] { "data", "generate", "--task", "babilong", "--count", "0", "--out", Sub(d, "out") }, "--count 0", Output: "out"),
     };
+
+    /// <summary>Rewrites config.json of <paramref name="dir"/> with <paramref name="edit"/> applied.</summary>
+    static string Edit(string dir, Action<JsonObject> edit)
+    {
+        var c = (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "config.json")))!;
+        edit(c);
+        File.WriteAllText(Path.Combine(dir, "config.json"), c.ToJsonString());
+        return dir;
+    }
+
+    /// <summary>The engine writes tokenizer.json beside vocab.json/merges.txt and prefers it; drop it to reach the BPE files.</summary>
+    static string NoTokenizerJson(string dir) { File.Delete(Path.Combine(dir, "tokenizer.json")); return dir; }
+
+    static JsonObject With(JsonObject c, Action<JsonObject> edit) { edit(c); return c; }
+
+    static string Put(string dir, string file, string text) { File.WriteAllText(Path.Combine(dir, file), text); return dir; }
 
     /// <summary>A header that is JSON-shaped but holds a byte sequence that is not UTF-8.</summary>
     static byte[] InvalidUtf8Header()

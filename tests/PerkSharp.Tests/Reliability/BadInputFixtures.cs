@@ -1,22 +1,25 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using PerkSharp.IO;
+using PerkSharp.Models;
+using PerkSharp.Tokenization;
 
 namespace PerkSharp.Tests.Reliability;
 
 /// <summary>Small writers for the bad-input corpus: valid pieces to start from, and raw byte-level corruptions.</summary>
 internal static class BadInputFixtures
 {
-    /// <summary>A valid tiny GPT-2 config.json (vocab 61, 2 layers, hidden 32).</summary>
+    /// <summary>A valid tiny GPT-2 config.json (byte-level vocabulary 257, end-of-text 256, 2 layers, hidden 32, 64 positions).</summary>
     public static JsonObject Gpt2Config() => new()
     {
-        ["model_type"] = "gpt2", ["vocab_size"] = 61, ["n_embd"] = 32, ["n_layer"] = 2, ["n_head"] = 4,
-        ["n_positions"] = 64, ["eos_token_id"] = 60,
+        ["model_type"] = "gpt2", ["vocab_size"] = 257, ["n_embd"] = 32, ["n_layer"] = 2, ["n_head"] = 4,
+        ["n_positions"] = 64, ["eos_token_id"] = 256,
     };
 
     /// <summary>A valid tiny Qwen2 config.json.</summary>
     public static JsonObject Qwen2Config() => new()
     {
-        ["model_type"] = "qwen2", ["vocab_size"] = 61, ["hidden_size"] = 32, ["num_hidden_layers"] = 1,
+        ["model_type"] = "qwen2", ["vocab_size"] = 257, ["hidden_size"] = 32, ["num_hidden_layers"] = 1,
         ["num_attention_heads"] = 4, ["num_key_value_heads"] = 2, ["intermediate_size"] = 48, ["max_position_embeddings"] = 128,
     };
 
@@ -34,10 +37,11 @@ internal static class BadInputFixtures
         return bytes;
     }
 
-    /// <summary>Writes config.json (when given) and model.safetensors (when given) into <paramref name="dir"/>.</summary>
+    /// <summary>Writes config.json (when given), model.safetensors (when given) and a byte-level tokenizer into <paramref name="dir"/>.</summary>
     public static string ModelFolder(string dir, JsonObject? config, byte[]? weights)
     {
         Directory.CreateDirectory(dir);
+        Tokenization.TokenizerTestUtil.WriteByteLevel257(dir);
         if (config != null) File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
         if (weights != null) File.WriteAllBytes(Path.Combine(dir, "model.safetensors"), weights);
         return dir;
@@ -65,6 +69,29 @@ internal static class BadInputFixtures
         ModelFolder(dir, Gpt2Config(), null);
         File.WriteAllText(Path.Combine(dir, "model.safetensors.index.json"), indexJson);
         foreach (var (n, b) in shards) File.WriteAllBytes(Path.Combine(dir, n), b);
+        return dir;
+    }
+
+    /// <summary>
+    /// A real, loadable model folder (random weights, byte-level tokenizer) written by the engine's HF writer;
+    /// <paramref name="config"/> defaults to <see cref="Gpt2Config"/>.
+    /// </summary>
+    public static string RealModel(string dir, JsonObject? config = null, long seed = 1)
+    {
+        ModelFolder(dir, null, null);
+        var cfg = ModelConfig.FromJson((JsonObject)JsonNode.Parse((config ?? Gpt2Config()).ToJsonString())!);
+        var tok = TokenizerLoader.Load(dir, cfg);
+        using var model = ModelFactory.Create(cfg, seed: seed);
+        HfCheckpoint.Save(dir, model, tok);
+        return dir;
+    }
+
+    /// <summary>Replaces the weights of <paramref name="dir"/> with those of a model built from <paramref name="other"/>.</summary>
+    public static string WeightsFrom(string dir, JsonObject other)
+    {
+        string tmp = dir + "-other";
+        RealModel(tmp, other);
+        File.Copy(Path.Combine(tmp, "model.safetensors"), Path.Combine(dir, "model.safetensors"), overwrite: true);
         return dir;
     }
 

@@ -124,6 +124,36 @@ public class ByteLevelTokenizerTests
     }
 
     [Fact]
+    public void Llama3TemplateProcessorPrependsBosWithoutAddBosToken()
+    {
+        // Llama 3's tokenizer_config has no add_bos_token; its tokenizer.json template puts <|begin_of_text|> first.
+        string dir = TempDir("llama3-template");
+        var j = ToyQwen2(false);
+        ((JsonArray)j["added_tokens"]!).Add(new JsonObject { ["id"] = 269, ["content"] = "<|begin_of_text|>", ["special"] = true });
+        j["post_processor"] = new JsonObject
+        {
+            ["type"] = "Sequence",
+            ["processors"] = new JsonArray(
+                new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = true },
+                new JsonObject
+                {
+                    ["type"] = "TemplateProcessing",
+                    ["single"] = new JsonArray(
+                        new JsonObject { ["SpecialToken"] = new JsonObject { ["id"] = "<|begin_of_text|>", ["type_id"] = 0 } },
+                        new JsonObject { ["Sequence"] = new JsonObject { ["id"] = "A", ["type_id"] = 0 } }),
+                }),
+        };
+        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), j.ToJsonString());
+        File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), "{\"bos_token\":\"<|begin_of_text|>\",\"eos_token\":\"<|endoftext|>\"}");
+        var tok = TokenizerLoader.Load(dir, Config("llama", 300));
+        Assert.Equal(new[] { 269, 259, 264 }, tok.Encode("Hello world"));
+        // Saved and reloaded (add_bos_token true + the same template), the rule survives.
+        string outDir = TempDir("llama3-template-out");
+        tok.Save(outDir);
+        Assert.Equal(new[] { 269, 259, 264 }, TokenizerLoader.Load(outDir, Config("llama", 300)).Encode("Hello world"));
+    }
+
+    [Fact]
     public void EosFallsBackToConfigEosTokenId()
     {
         string dir = TempDir("cfg-eos");

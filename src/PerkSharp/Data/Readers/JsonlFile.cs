@@ -34,6 +34,7 @@ public static class JsonlFile
             string text;
             try { text = StrictUtf8.GetString(bytes); }
             catch (DecoderFallbackException) { throw new PerkException($"{path}:{lineNo}: invalid UTF-8 (files must be UTF-8 text)"); }
+            if (lineNo == 1 && text.StartsWith('\uFEFF')) text = text[1..];     // a UTF-8 byte-order mark (Windows editors)
             if (string.IsNullOrWhiteSpace(text)) continue;
             JsonElement root;
             try { root = JsonDocument.Parse(text).RootElement; }
