@@ -10,6 +10,7 @@ namespace PerkSharp.Tests.MetaLearning;
 /// the weighting model agree with central finite differences in float64 to 1e-5 relative, and the weighting model's
 /// gradient is exactly zero in first-order mode (it only acts through inner gradients, all detached there).
 /// </summary>
+[Collection(SerialCollection.Name)]
 public class MetaGradientTests
 {
     public MetaGradientTests() => TorchRuntime.Initialize(1);
