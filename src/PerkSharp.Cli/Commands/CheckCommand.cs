@@ -39,7 +39,7 @@ public sealed class CheckCommand : ICliCommand
             var files = CheckpointFiles.Open(d);
             var tokenizer = TokenizerLoader.Load(d, config);
             TorchRuntime.Initialize(p.GetValue(CliGlobals.Threads));     // only now: header and config errors need no libtorch
-            using var model = ModelFactory.Create(config);
+            using var model = ModelFactory.CreateForLoading(config);
             HfCheckpoint.LoadWeights(model, files);
             Console.WriteLine($"ok: {config.ModelType}, {config.NumHiddenLayers} layers, hidden {config.HiddenSize}, vocab {config.VocabSize} " +
                               $"(tokenizer {tokenizer.VocabSize}), {files.Tensors.Count} tensors in {files.Files.Count} file(s)");
