@@ -51,6 +51,11 @@ public static class BenchMarkdown
         sb.AppendLine("## Goals");
         sb.AppendLine();
         sb.AppendLine(s.GoalTable());
+        sb.AppendLine("Other figures (`*_cpu`: the same efficiency per CPU-second this process received, against the GEMM's " +
+                      "GFLOP per CPU-second; it discounts time slices lost to other processes):");
+        sb.AppendLine();
+        foreach (var (k, v) in s.Extra) sb.AppendLine($"* {k}: {v?.ToJsonString()}");
+        sb.AppendLine();
         if (s.Notes.Count > 0)
         {
             sb.AppendLine("## Notes");

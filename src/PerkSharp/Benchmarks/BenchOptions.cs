@@ -25,8 +25,8 @@ public sealed record BenchOptions
     public int SegmentLength => 128;
 
     /// <summary>Meta-step contexts (tokens) on GPT-2-small shapes.</summary>
-    public int[] MetaContexts => Quick ? new[] { 256, 512 } : new[] { 1024, 2048, 4096 };
-    public int[] TinyMetaContexts => Quick ? new[] { 512 } : new[] { 1024, 2048, 4096 };
+    public int[] MetaContexts => Quick ? new[] { 256 } : new[] { 1024, 2048, 4096 };
+    public int[] TinyMetaContexts => Quick ? new[] { 256 } : new[] { 1024, 2048, 4096 };
 
     /// <summary>Decoder layers of the GPT-2-small-shaped models (widths are GPT-2 small's).</summary>
     public int MetaLayers => Quick ? 2 : 12;
@@ -36,11 +36,14 @@ public sealed record BenchOptions
     public int MetaRepeats => Quick ? 1 : 2;
 
     /// <summary>Test-time contexts: the scaling key compares the last with the one 8x smaller.</summary>
-    public int[] TestContexts => Quick ? new[] { 512, 1024, 2048, 4096 } : new[] { 1024, 2048, 4096, 8192, 16384, 32768 };
-    public int ScalingBase => Quick ? 512 : 4096;
-    public int ScalingTop => Quick ? 4096 : 32768;
+    public int[] TestContexts => Quick ? new[] { 256, 512, 1024, 2048 } : new[] { 1024, 2048, 4096, 8192, 16384, 32768 };
+    public int ScalingBase => Quick ? 256 : 4096;
+    public int ScalingTop => Quick ? 2048 : 32768;
 
-    /// <summary>Context on which accumulation k = 1/4/16 is compared.</summary>
+    /// <summary>
+    /// Context on which accumulation k = 1/4/16 is compared: at least 16 segments, or k = 16 cannot make 16 micro-batches
+    /// (the official torch.chunk split gives ceil(n/k)-segment chunks: 8 segments at k = 16 are only 8 micro-batches).
+    /// </summary>
     public int AccumContext => Quick ? 2048 : 4096;
     public int[] Accumulations => new[] { 1, 4, 16 };
 

@@ -146,8 +146,10 @@ public sealed class TestTimeBench
 
         long? model = flops.BreakEvenTokens(_o.SegmentLength, _o.PromptTokens, _o.AnswerTokens, _o.InnerSteps);
         s["break_even_model_tokens"] = model;
-        var measured = BreakEven.Measured(sweep.Select(r => ((double)r.Context, r.TotalS)).ToList(),
-            icr.Select(r => ((double)r.Context, r.TotalS)).ToList(), out string how);
+        long seg = _o.SegmentLength;
+        var measured = BreakEven.Measured(sweep.Select(r => (r.Gflop, r.TotalS)).ToList(), icr.Select(r => (r.Gflop, r.TotalS)).ToList(),
+            c => flops.PerkTestTime(c, seg, _o.PromptTokens, _o.AnswerTokens, _o.InnerSteps) / 1e9,
+            c => flops.IcrTestTime(c, _o.PromptTokens, _o.AnswerTokens) / 1e9, seg, _o.TestContexts.Max(), out string how);
         s["break_even_tokens"] = measured;
         s.Notes.Add("break-even (measured): " + how);
     }

@@ -130,3 +130,26 @@ public class FlopModelTests
         Assert.Null(m.BreakEvenTokens(128, 32, 16, 4, maxTokens: c / 2));
     }
 }
+
+public class BreakEvenTests
+{
+    [Fact]
+    public void EqualThroughputReproducesTheFlopModelCrossingAndSlowerIcrMovesItIn()
+    {
+        var m = new FlopModel(TransformerShape.Gpt2Small(layers: 2), loraRank: 16);
+        double Perk(long c) => m.PerkTestTime(c, 128, 32, 16, 4) / 1e9;
+        double Icr(long c) => m.IcrTestTime(c, 32, 16) / 1e9;
+        long[] measured = { 1024, 2048, 4096, 8192 };
+        // Both methods at exactly 50 GFLOP/s with 0.5 s fixed overhead each.
+        var perk = measured.Select(c => (Perk(c), 0.5 + Perk(c) / 50)).ToList();
+        var icr = measured.Select(c => (Icr(c), 0.5 + Icr(c) / 50)).ToList();
+        long? be = BreakEven.Measured(perk, icr, Perk, Icr, 128, 8192, out string how);
+        Assert.Equal(m.BreakEvenTokens(128, 32, 16, 4), be);
+        Assert.Contains("extrapolated", how);
+
+        // In-context reasoning at half the throughput: PERK wins earlier.
+        var slowIcr = measured.Select(c => (Icr(c), 0.5 + Icr(c) / 25)).ToList();
+        long? earlier = BreakEven.Measured(perk, slowIcr, Perk, Icr, 128, 8192, out _);
+        Assert.True(earlier < be);
+    }
+}

@@ -17,4 +17,13 @@ public class ThreadPolicyTests
         string? native = Marshal.PtrToStringAnsi(getenv("OMP_WAIT_POLICY"));
         Assert.Equal(user ?? "PASSIVE", native);
     }
+
+    [Fact]
+    public void InitializeAsksLibtorchForHugePageAllocationsUnlessTheUserChose()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        string? user = Environment.GetEnvironmentVariable("THP_MEM_ALLOC_ENABLE");
+        Runtime.TorchRuntime.Initialize();
+        Assert.Equal(user ?? "1", Marshal.PtrToStringAnsi(getenv("THP_MEM_ALLOC_ENABLE")));
+    }
 }
