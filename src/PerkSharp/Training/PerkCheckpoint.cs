@@ -49,7 +49,13 @@ public static class PerkCheckpoint
         {
             string p = Path.Combine(dir, OptimizerFile);
             if (!File.Exists(p)) throw new PerkException($"{dir}: {OptimizerFile} missing; cannot resume exactly");
-            optimizer.load_state_dict(p);
+            // TorchSharp reads its own binary format without checks: a truncated or foreign file throws
+            // InvalidOperationException, EndOfStreamException or ArgumentException; name the file instead.
+            try { optimizer.load_state_dict(p); }
+            catch (Exception e) when (e is not PerkException)
+            {
+                throw new PerkException($"{p}: unreadable optimizer state ({e.Message.Split('\n')[0]}); cannot resume exactly");
+            }
         }
         return CheckpointManager.ReadState(dir);
     }
@@ -67,8 +73,12 @@ public static class PerkCheckpoint
     {
         string p = Path.Combine(dir, InfoFile);
         if (!File.Exists(p)) throw new PerkException($"{dir}: {InfoFile} missing (not a PERK checkpoint)");
-        var o = JsonNode.Parse(File.ReadAllText(p)) as JsonObject;
-        return o?["base_model"]?.GetValue<string>() ?? throw new PerkException($"{p}: \"base_model\" missing");
+        JsonObject? o;
+        try { o = JsonNode.Parse(File.ReadAllText(p)) as JsonObject; }
+        catch (JsonException e) { throw new PerkException($"{p}: invalid JSON ({e.Message.Split('\n')[0]})"); }
+        if (o?["base_model"] is not JsonValue v || !v.TryGetValue<string>(out var baseModel) || baseModel.Length == 0)
+            throw new PerkException($"{p}: \"base_model\" must name the base model folder");
+        return baseModel;
     }
 
     /// <summary>Refuses to start a fresh run over an existing one (use --resume, or another output_dir).</summary>
