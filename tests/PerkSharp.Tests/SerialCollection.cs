@@ -3,7 +3,7 @@ namespace PerkSharp.Tests;
 /// <summary>
 /// Finite-difference checks compare differences of nearly equal float64 losses; they run alone (after the parallel
 /// tests) so that no concurrently running test can perturb libtorch's process-wide state or thread pool under them.
-/// One land run failed once with this test in parallel and never alone; see the session notes.
+/// Also whole-process memory measurements, which parallel tests would inflate.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class SerialCollection

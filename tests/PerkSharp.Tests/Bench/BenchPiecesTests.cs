@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace PerkSharp.Tests.Bench;
 
+[Collection(SerialCollection.Name)]   // measures whole-process peak memory: parallel tests would add their own allocations
 public class BenchPiecesTests
 {
     public BenchPiecesTests() => Runtime.TorchRuntime.Initialize();
