@@ -157,9 +157,12 @@ internal static class DataGenerate
         return 0;
     }
 
-    // ../shared/data/gorilla relative to the repository root (found above the executable), else to the working folder.
+    // $PERK_SHARED_DATA/gorilla, else ../shared/data/gorilla relative to the repository root (found above the
+    // executable), else relative to the working folder.
     static string DefaultGorillaDir()
     {
+        if (Environment.GetEnvironmentVariable("PERK_SHARED_DATA") is { Length: > 0 } shared)
+            return Path.Combine(shared, "gorilla");
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
             if (File.Exists(Path.Combine(d.FullName, "PerkSharp.slnx")))
                 return Path.Combine(d.FullName, "..", "shared", "data", "gorilla");

@@ -5,8 +5,27 @@ internal static class DataPaths
 {
     public static string RepoRoot { get; } = FindRoot();
 
+    /// <summary>
+    /// The reference data folder: $PERK_SHARED_DATA, else ../shared/data beside the repository (the workplace layout),
+    /// else /work/shared/data (the same folder when the repository was cloned elsewhere, e.g. into /tmp).
+    /// </summary>
+    public static string SharedRoot { get; } = FindShared();
+
     public static string Shared(params string[] parts) =>
-        Path.GetFullPath(Path.Combine(new[] { RepoRoot, "..", "shared", "data" }.Concat(parts).ToArray()));
+        Path.GetFullPath(Path.Combine(new[] { SharedRoot }.Concat(parts).ToArray()));
+
+    static string FindShared()
+    {
+        var candidates = new[]
+        {
+            Environment.GetEnvironmentVariable("PERK_SHARED_DATA"),
+            Path.Combine(RepoRoot, "..", "shared", "data"),
+            "/work/shared/data",
+        };
+        foreach (var c in candidates)
+            if (!string.IsNullOrEmpty(c) && Directory.Exists(c)) return Path.GetFullPath(c);
+        return Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "data"));   // tests then fail naming this path
+    }
 
     public static string TempDir()
     {
