@@ -60,6 +60,17 @@ public abstract class CausalLM : nn.Module<LMInput, LMOutput>
     /// <summary>Number of decoder layers.</summary>
     public int NumLayers => Config.NumHiddenLayers;
 
+    /// <summary>
+    /// The LM head shared by every architecture: logits = hidden · W_headᵀ for all positions or only the last one.
+    /// Call inside the forward's dispose scope; both returned tensors are moved out of it. hidden: [B, T, H].
+    /// </summary>
+    protected static LMOutput Head(Tensor hidden, Tensor headWeight, bool lastLogitsOnly)
+    {
+        using var last = lastLogitsOnly ? hidden.narrow(1, hidden.shape[1] - 1, 1) : hidden.alias();
+        var logits = nn.functional.linear(last, headWeight);                       // [B, T or 1, V]
+        return new LMOutput(logits.MoveToOuterDisposeScope(), hidden.MoveToOuterDisposeScope());
+    }
+
     /// <summary>Creates an empty KV cache for this model's layer count.</summary>
     public KvCache NewCache() => new KvCache(NumLayers);
 }

@@ -49,9 +49,7 @@ public abstract class DecoderForCausalLM : CausalLM
         using var scope = NewDisposeScope();
         using var ctx = ForwardContext.Create(this, input);
         var hidden = model.Forward(ctx);                                           // [B, T, H]
-        using var last = input.LastLogitsOnly ? hidden.narrow(1, hidden.shape[1] - 1, 1) : hidden.alias();
-        var logits = nn.functional.linear(last, lm_head?.weight ?? model.embed_tokens.weight);   // [B, T, V]
-        return new LMOutput(logits.MoveToOuterDisposeScope(), hidden.MoveToOuterDisposeScope());
+        return Head(hidden, lm_head?.weight ?? model.embed_tokens.weight, input.LastLogitsOnly);
     }
 }
 

@@ -48,8 +48,6 @@ public sealed class GPT2LMHeadModel : CausalLM
         using var scope = NewDisposeScope();
         using var ctx = ForwardContext.Create(this, input);
         var hidden = transformer.Forward(ctx);                                     // [B, T, H]
-        using var last = input.LastLogitsOnly ? hidden.narrow(1, hidden.shape[1] - 1, 1) : hidden.alias();
-        var logits = nn.functional.linear(last, transformer.wte.weight);          // tied head: [B, T, V]
-        return new LMOutput(logits.MoveToOuterDisposeScope(), hidden.MoveToOuterDisposeScope());
+        return Head(hidden, transformer.wte.weight, input.LastLogitsOnly);   // tied head
     }
 }
