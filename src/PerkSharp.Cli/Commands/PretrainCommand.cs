@@ -22,14 +22,20 @@ public sealed class PretrainCommand : ICliCommand
         var positions = new Option<int>("--positions") { Description = "n_positions (longest input)", DefaultValueFactory = _ => o.Positions };
         var window = new Option<int>("--window") { Description = "Tokens per training window", DefaultValueFactory = _ => o.Window };
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => o.LearningRate };
+        var batch = new Option<int>("--batch") { Description = "Windows per optimizer step", DefaultValueFactory = _ => o.BatchSize };
+        var longEvery = new Option<int>("--long-every") { Description = "Every this many steps train on full-length windows (0: never)", DefaultValueFactory = _ => o.LongWindowEvery };
+        var initStd = new Option<double>("--init-std") { Description = "initializer_range (normal init std)", DefaultValueFactory = _ => o.InitStd };
+        var drills = new Option<int>("--drills") { Description = "In-context BabiLong drills (short stories, question, tagged answer) added to the corpus", DefaultValueFactory = _ => o.Drills };
+        var tasks = new Option<int[]>("--drill-tasks") { Description = "bAbI tasks of the drills", DefaultValueFactory = _ => new[] { 1 }, AllowMultipleArgumentsPerToken = true };
         var cmd = new Command("pretrain", "Train a tiny GPT-2 (WordLevel tokenizer) from scratch on task text plus haystack prose; save as an HF folder")
-            { outDir, data, prose, vocab, steps, layers, hidden, heads, positions, window, lr };
+            { outDir, data, prose, vocab, steps, layers, hidden, heads, positions, window, lr, drills, tasks, batch, longEvery, initStd };
         cmd.SetHandler(parse =>
         {
             var opts = new PretrainOptions
             {
                 Steps = parse.GetValue(steps), Layers = parse.GetValue(layers), Hidden = parse.GetValue(hidden), Heads = parse.GetValue(heads),
-                Positions = parse.GetValue(positions), Window = parse.GetValue(window), LearningRate = parse.GetValue(lr),
+                Positions = parse.GetValue(positions), Window = parse.GetValue(window), LearningRate = parse.GetValue(lr), Drills = parse.GetValue(drills),
+                BatchSize = parse.GetValue(batch), LongWindowEvery = parse.GetValue(longEvery), InitStd = parse.GetValue(initStd),
             };
             opts.Validate();
             var train = new List<PerkExample>();
@@ -37,7 +43,7 @@ public sealed class PretrainCommand : ICliCommand
                 foreach (var (name, load) in DataFolder.Discover(d))
                     if (File.Exists(d) || Path.GetFileNameWithoutExtension(name) == "train") train.AddRange(load());
             string dir = parse.GetValue(outDir)!;
-            using var bm = BaseModel.LoadOrPretrain(dir, () => QuickstartData.PretrainCorpus(train, parse.GetValue(prose)), opts, parse.GetValue(vocab), Console.Error);
+            using var bm = BaseModel.LoadOrPretrain(dir, () => QuickstartData.PretrainCorpus(train, parse.GetValue(prose), parse.GetValue(tasks), opts.Drills), opts, parse.GetValue(vocab), Console.Error);
             Console.WriteLine($"pretrain: {bm.Describe()} ({train.Count} task examples in the corpus)");
             return 0;
         });

@@ -66,7 +66,7 @@ public static class Quickstart
 
         // 2. Base model.
         string baseDir = Path.Combine(root, "base");
-        using var bm = BaseModel.LoadOrPretrain(baseDir, () => QuickstartData.PretrainCorpus(train, o.ProseSentences), o.Pretrain, o.MaxVocab, log);
+        using var bm = BaseModel.LoadOrPretrain(baseDir, () => QuickstartData.PretrainCorpus(train, o.ProseSentences, o.Tasks, o.Pretrain.Drills, o.DataSeed), o.Pretrain, o.MaxVocab, log);
         Done($"base model: {bm.Describe()}");
 
         // 3. PERK meta-training.

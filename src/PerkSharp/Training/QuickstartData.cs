@@ -33,10 +33,11 @@ public static class QuickstartData
 
     /// <summary>
     /// Pretraining documents: paragraphs of the training books' haystack prose (about <paramref name="proseSentences"/>
-    /// sentences in total, in runs of 8), then every training example rendered as PERK sees it: its segments and its
-    /// question with the answer target.
+    /// sentences in total, in runs of 8), every training example rendered as PERK sees it (its segments, and its
+    /// question with the answer target), then <paramref name="drills"/> in-context drills (<see cref="Drills"/>).
     /// </summary>
-    public static List<string> PretrainCorpus(IReadOnlyList<PerkExample> train, int proseSentences)
+    public static List<string> PretrainCorpus(IReadOnlyList<PerkExample> train, int proseSentences, IReadOnlyList<int>? tasks = null,
+                                              int drills = 0, ulong seed = PerkRandom.DefaultSeed)
     {
         var docs = new List<string>();
         var corpus = HaystackCorpus.Embedded("train");
@@ -51,6 +52,32 @@ public static class QuickstartData
                 docs.Add(PerkFormat.SegmentPrompt(ids[i]) + PerkFormat.SegmentCompletion(ex.Context[i], ""));
             docs.Add(PerkFormat.QuestionPrompt(ex.Context.Count, ex.Question) + PerkFormat.AnswerCompletion(ex.Answer, ex.Support, ""));
         }
+        if (drills > 0) docs.AddRange(Drills(tasks ?? new[] { 1 }, drills, seed));
         return docs;
+    }
+
+    /// <summary>
+    /// In-context drills: short haystack-free bAbI stories (Event-annotated and shuffled as in BabiLong, split over
+    /// 1–3 docs) followed by the question and the tagged answer, in the in-context prompt format. Why: a few hundred QA
+    /// lines in a stream of prose never taught the tiny base the reading skills every method here relies on — copy the
+    /// asked agent, find its facts, copy the location into the output tag — and PERK cannot learn them in its few
+    /// hundred meta-steps. Stories come from their own seed stream ("drill"), so they are never validation or test stories.
+    /// </summary>
+    public static IEnumerable<string> Drills(IReadOnlyList<int> tasks, int count, ulong seed)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            int task = tasks[i % tasks.Count];
+            var rng = PerkRandom.ForSample(seed, $"drill/qa{task}", "facts", "train", i);
+            var sample = BabiGenerator.Sample(task, rng, maxFacts: 16);
+            var annotated = sample.AnnotatedFacts();
+            var facts = annotated.ToList();
+            rng.Shuffle(facts);
+            int docs = Math.Min(facts.Count, 1 + rng.Next(3));
+            var segments = Enumerable.Range(0, docs).Select(d => string.Join(" ", facts.Where((_, j) => j % docs == d))).ToList();
+            var support = sample.Support.Select(s => annotated[s]).ToList();
+            yield return Evaluation.InContextMethod.PromptText(segments, Enumerable.Range(0, docs).ToArray(), sample.Question)
+                         + PerkFormat.AnswerCompletion(sample.Answer, support, "");
+        }
     }
 }
