@@ -3,6 +3,8 @@ using PerkSharp.Training;
 
 namespace PerkSharp.Tests.Training;
 
+/// <remarks>Serial: bit-exact loss comparisons; a land run failed when a parallel test changed libtorch's thread count mid-run.</remarks>
+[Collection(SerialCollection.Name)]
 public class ResumeTests
 {
     static (List<double> Losses, TrainSummary Summary) Train(string baseDir, string runDir, bool resume, long? stopAfter)
