@@ -22,13 +22,17 @@ public sealed class AskCommand : ICliCommand
         {
             string? mem = parse.GetValue(memoryDir), doc = parse.GetValue(document);
             if ((mem is null) == (doc is null)) throw new PerkException("give exactly one of --memory MEMORY or --document FILE");
+            var qs = parse.GetValue(questions)!;
+            int blank = Array.FindIndex(qs, q => string.IsNullOrWhiteSpace(q));
+            if (blank >= 0) throw new PerkException($"question {blank + 1} is empty");
             using var run = TrainedPerk.Open(parse.GetValue(checkpoint)!);
             if (run.IsFtIcr) throw new PerkException($"{run.CheckpointDir}: an FT-ICR run has no encoder; ask needs a PERK run");
             TorchSharp.torch.manual_seed(run.Config.Seed);                       // the same adaptation as perk encode
             using PerkMemory memory = mem != null
                 ? PerkMemory.Load(mem, run.Meta.Lora)
                 : run.System.Encode(EncodeCommand.ReadDocument(doc!, parse.GetValue(EncodeCommand.SegmentTokens)));
-            var qs = parse.GetValue(questions)!;
+            if (memory.BaseFingerprint is { } fp && fp != IO.WeightsFingerprint.Of(run.Base.Directory))
+                throw new PerkException($"{mem}: this memory was encoded on a different base model than {run.Base.Directory}; encode the document again with this run");
             var answers = run.System.Answer(memory, qs, parse.GetValue(maxNew) ?? run.Config.MaxNewTokens);
             for (int i = 0; i < qs.Length; i++)
                 Console.WriteLine($"Q: {qs[i]}\nA: {OutputText.Clean(run.Base.Tokenizer, answers[i])}");

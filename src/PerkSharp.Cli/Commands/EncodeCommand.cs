@@ -24,7 +24,7 @@ public sealed class EncodeCommand : ICliCommand
             var sw = System.Diagnostics.Stopwatch.StartNew();
             TorchSharp.torch.manual_seed(run.Config.Seed);                   // dropout during adaptation is reproducible
             using var memory = run.System.Encode(segments);
-            memory.Save(parse.GetValue(outDir)!, run.Base.Directory);
+            memory.Save(parse.GetValue(outDir)!, run.Base.Directory, IO.WeightsFingerprint.Of(run.Base.Directory));
             Console.WriteLine($"encode: {segments.Count} segments in {sw.ElapsedMilliseconds} ms, inner loss " +
                               string.Join(" -> ", memory.InnerLosses.Select(l => l.ToString("0.000"))) + $"; memory written to {parse.GetValue(outDir)}");
             return 0;

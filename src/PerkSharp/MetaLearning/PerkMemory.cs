@@ -18,6 +18,7 @@ public sealed class PerkMemory : IDisposable
     public const string ConfigFile = "adapter_config.json";
     public const string WeightsFile = "adapter_model.safetensors";
     const string DocsKey = "perk_num_documents";
+    const string BaseKey = "perk_base_fingerprint";
 
     internal PerkMemory(LoraAdapter adapter, IReadOnlyList<Tensor> fastWeights, int numDocuments, IReadOnlyList<double> innerLosses)
     {
@@ -39,11 +40,17 @@ public sealed class PerkMemory : IDisposable
     /// <summary>Inner loss per adaptation step (empty for a loaded memory).</summary>
     public IReadOnlyList<double> InnerLosses { get; }
 
+    /// <summary>
+    /// <see cref="IO.WeightsFingerprint"/> of the base model the memory was encoded with, when saved by PerkSharp with one
+    /// (null for in-process memories and foreign PEFT adapters). Fast weights only make sense on that base.
+    /// </summary>
+    public string? BaseFingerprint { get; private init; }
+
     /// <summary>The LoRA state for decoding (dropout off).</summary>
     public LoraState State() => Adapter.State(FastWeights, training: false);
 
     /// <summary>Writes the memory as a PEFT LoRA adapter folder, atomically (the old folder survives a crash).</summary>
-    public void Save(string directory, string baseModelNameOrPath = "")
+    public void Save(string directory, string baseModelNameOrPath = "", string? baseFingerprint = null)
     {
         var o = Adapter.Options;
         var targets = new JsonArray(Adapter.Selected.Select(i => Adapter.AllTargets[i].Name)
@@ -70,6 +77,7 @@ public sealed class PerkMemory : IDisposable
         var tensors = new Dictionary<string, Tensor>();
         for (int i = 0; i < FastWeights.Count; i++) tensors[Adapter.TensorNames[i]] = FastWeights[i];
         var meta = new Dictionary<string, string> { ["format"] = "pt", [DocsKey] = NumDocuments.ToString() };
+        if (baseFingerprint != null) meta[BaseKey] = baseFingerprint;
         AtomicFile.WriteDirectory(directory, tmp =>
         {
             File.WriteAllText(Path.Combine(tmp, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
@@ -113,7 +121,10 @@ public sealed class PerkMemory : IDisposable
             if (extra != null) throw new PerkException($"{wPath}: unexpected tensor \"{extra}\" (adapter layout differs from the model's)");
             int docs = numDocuments ?? (header.Metadata is { } md && md.TryGetValue(DocsKey, out var d) && int.TryParse(d, out var n) ? n
                 : throw new PerkException($"{wPath}: metadata \"{DocsKey}\" missing; pass the number of documents explicitly"));
-            var memory = new PerkMemory(adapter, weights, docs, Array.Empty<double>());
+            var memory = new PerkMemory(adapter, weights, docs, Array.Empty<double>())
+            {
+                BaseFingerprint = header.Metadata is { } md2 && md2.TryGetValue(BaseKey, out var fp) ? fp : null,
+            };
             foreach (var w in weights) w.Dispose();
             return memory;
         }

@@ -153,4 +153,47 @@ public class AppCliTests : IClassFixture<AppCliTests.TinyTrainedRun>
         Assert.Contains("the document is empty", r.Stderr);
         Assert.False(Directory.Exists(Path.Combine(_run.Root, "m0")));
     }
+
+    [Fact]
+    public void AskRejectsAnEmptyQuestion()
+    {
+        var r = CliRunner.Run("ask", "--checkpoint", _run.Run, "--document", _run.Document, "Where is Mary?", " ", "--threads", "1");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("question 2 is empty", r.Stderr);
+        Assert.Equal("", r.Stdout);
+    }
+
+    /// <summary>Fast weights adapted on one base are meaningless on another of the same shapes: ask must refuse them.</summary>
+    [Fact]
+    public void AskRefusesAMemoryEncodedOnAnotherBaseModel()
+    {
+        string mem = Path.Combine(_run.Root, "mem-" + Guid.NewGuid().ToString("N")[..6]);
+        Assert.Equal(0, CliRunner.Run("encode", "--checkpoint", _run.Run, "--document", _run.Document, "--out", mem, "--threads", "1").ExitCode);
+
+        // The same run on a re-initialised base (same shapes, other weights).
+        string other = TinyRun.TempDir("otherbase");
+        try
+        {
+            string base2 = TinyRun.BaseModelFolder(other, seed: 6);
+            string run2 = Path.Combine(other, "run");
+            CopyDirectory(_run.Run, run2);
+            string base1 = PerkCheckpoint.BaseModel(CheckpointManager.Resolve(_run.Run));
+            foreach (var info in Directory.GetFiles(run2, PerkCheckpoint.InfoFile, SearchOption.AllDirectories))
+                File.WriteAllText(info, File.ReadAllText(info).Replace(JsonValue.Create(base1).ToJsonString(), JsonValue.Create(base2).ToJsonString()));
+            Assert.Equal(base2, PerkCheckpoint.BaseModel(CheckpointManager.Resolve(run2)));
+
+            var r = CliRunner.Run("ask", "--checkpoint", run2, "--memory", mem, "Where is Mary?", "--threads", "1");
+            Assert.Equal(2, r.ExitCode);
+            Assert.Contains("encoded on a different base model", r.Stderr);
+            Assert.Equal(0, CliRunner.Run("ask", "--checkpoint", _run.Run, "--memory", mem, "Where is Mary?", "--threads", "1").ExitCode);
+        }
+        finally { try { Directory.Delete(other, true); } catch (IOException) { } }
+    }
+
+    static void CopyDirectory(string from, string to)
+    {
+        foreach (var d in Directory.GetDirectories(from, "*", SearchOption.AllDirectories)) Directory.CreateDirectory(d.Replace(from, to));
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories)) File.Copy(f, f.Replace(from, to));
+    }
 }

@@ -43,7 +43,7 @@ internal static class TinyRun
             PerkFormat.AnswerCompletion(e.Answer, e.Support, ""))).Append("doc_0: doc_1: doc_2:"), 200);
 
     /// <summary>Writes a random tiny GPT-2 + tokenizer as an HF folder and returns its path.</summary>
-    public static string BaseModelFolder(string root)
+    public static string BaseModelFolder(string root, int seed = 5)
     {
         TorchRuntime.Initialize();
         var tok = Tokenizer();
@@ -52,7 +52,7 @@ internal static class TinyRun
             ModelType = "gpt2", VocabSize = tok.VocabSize, HiddenSize = 16, NumHiddenLayers = 1, NumAttentionHeads = 2, NumKeyValueHeads = 2,
             IntermediateSize = 32, MaxPositionEmbeddings = 96, HeadDim = 8, EosTokenId = tok.EosId, PadTokenId = tok.PadId, BosTokenId = tok.EosId,
         };
-        using var model = ModelFactory.Create(cfg, seed: 5);
+        using var model = ModelFactory.Create(cfg, seed: seed);
         string dir = Path.Combine(root, "base");
         HfCheckpoint.Save(dir, model, tok);
         return dir;
