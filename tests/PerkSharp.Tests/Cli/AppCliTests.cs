@@ -176,7 +176,7 @@ public class AppCliTests : IClassFixture<AppCliTests.TinyTrainedRun>
         {
             string base2 = TinyRun.BaseModelFolder(other, seed: 6);
             string run2 = Path.Combine(other, "run");
-            CopyDirectory(_run.Run, run2);
+            TinyRun.CopyDirectory(_run.Run, run2);
             string base1 = PerkCheckpoint.BaseModel(CheckpointManager.Resolve(_run.Run));
             foreach (var info in Directory.GetFiles(run2, PerkCheckpoint.InfoFile, SearchOption.AllDirectories))
                 File.WriteAllText(info, File.ReadAllText(info).Replace(JsonValue.Create(base1).ToJsonString(), JsonValue.Create(base2).ToJsonString()));
@@ -188,12 +188,5 @@ public class AppCliTests : IClassFixture<AppCliTests.TinyTrainedRun>
             Assert.Equal(0, CliRunner.Run("ask", "--checkpoint", _run.Run, "--memory", mem, "Where is Mary?", "--threads", "1").ExitCode);
         }
         finally { try { Directory.Delete(other, true); } catch (IOException) { } }
-    }
-
-    static void CopyDirectory(string from, string to)
-    {
-        foreach (var d in Directory.GetDirectories(from, "*", SearchOption.AllDirectories)) Directory.CreateDirectory(d.Replace(from, to));
-        Directory.CreateDirectory(to);
-        foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories)) File.Copy(f, f.Replace(from, to));
     }
 }

@@ -18,7 +18,7 @@ internal static class TrainedRunFixture
     /// <summary>Copies the template into <paramref name="dir"/> and returns it (paths inside train.yaml are rewritten).</summary>
     public static string CopyTo(string dir)
     {
-        Copy(Template, dir);
+        Training.TinyRun.CopyDirectory(Template, dir);
         string yaml = Path.Combine(dir, "train.yaml");
         File.WriteAllText(yaml, File.ReadAllText(yaml).Replace(Template, dir));
         return dir;
@@ -42,12 +42,5 @@ internal static class TrainedRunFixture
             "--document", Path.Combine(root, "doc.txt"), "--out", Path.Combine(root, "mem"), "--threads", "1");
         if (e.ExitCode != 0) throw new InvalidOperationException("fixture encoding failed: " + e.Stderr);
         return root;
-    }
-
-    static void Copy(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)), true);
-        foreach (var d in Directory.GetDirectories(from)) Copy(d, Path.Combine(to, Path.GetFileName(d)));
     }
 }

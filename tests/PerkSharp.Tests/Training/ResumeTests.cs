@@ -56,7 +56,7 @@ public class ResumeTests
             // Simulate losing step 5: put the step-4 checkpoint back as "last".
             var ckpt = Path.Combine(root, "cut", "checkpoints");
             Directory.Delete(Path.Combine(ckpt, "last"), true);
-            CopyDir(Path.Combine(ckpt, "step-000004"), Path.Combine(ckpt, "last"));
+            TinyRun.CopyDirectory(Path.Combine(ckpt, "step-000004"), Path.Combine(ckpt, "last"));
             var (rest, _) = Train(baseDir, Path.Combine(root, "cut"), true, null);
             Assert.Equal(full.Skip(4), rest);
         }
@@ -77,11 +77,5 @@ public class ResumeTests
             Assert.Contains("--resume", e.Message);
         }
         finally { Directory.Delete(root, true); }
-    }
-
-    static void CopyDir(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
     }
 }

@@ -16,6 +16,14 @@ internal static class TinyRun
     static readonly string[] People = { "Mary", "John", "Daniel", "Sandra" };
     static readonly string[] Places = { "garden", "kitchen", "office", "hallway", "bedroom", "bathroom" };
 
+    /// <summary>Recursive copy of a folder (files overwritten).</summary>
+    public static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)), true);
+        foreach (var d in Directory.GetDirectories(from)) CopyDirectory(d, Path.Combine(to, Path.GetFileName(d)));
+    }
+
     public static string TempDir(string tag)
     {
         string d = Path.Combine(Path.GetTempPath(), $"perk-{tag}-{Guid.NewGuid():N}");
