@@ -23,7 +23,14 @@ internal static class Attention
         double d = q.shape[^1];
         var scores = q.matmul(k.transpose(-2, -1));                       // [B, H, T, S]
         scores = divideByScale ? scores.div(Math.Sqrt(d)) : scores.mul(1.0 / Math.Sqrt(d));
-        if (mask.Blocked is { } blocked) scores = scores.masked_fill(blocked, MinValue(scores.dtype));
+        if (mask.Blocked is { } blocked)
+        {
+            // An explicit Scalar held to the end of the call: a temporary one can be finalised by the GC while libtorch
+            // still reads it (TorchSharp passes only its handle); a quickstart --qa2 run died in toFloat that way.
+            using TorchSharp.Scalar fill = MinValue(scores.dtype);
+            scores = scores.masked_fill(blocked, fill);
+            GC.KeepAlive(fill);
+        }
         // Softmax in at least float32 (HF upcasts for bf16); fully masked rows become uniform, not NaN.
         var probs = scores.dtype is ScalarType.BFloat16 or ScalarType.Float16
             ? scores.softmax(-1, ScalarType.Float32).to(v.dtype)

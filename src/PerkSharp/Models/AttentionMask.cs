@@ -57,7 +57,9 @@ internal sealed class AttentionMask : IDisposable
         {
             _additive?.Dispose();
             using var z = zeros(Blocked.shape, dtype);
-            _additive = z.masked_fill(Blocked, Attention.MinValue(dtype)).DetachFromDisposeScope();
+            using TorchSharp.Scalar fill = Attention.MinValue(dtype);                    // held alive, see Attention.Compute
+            _additive = z.masked_fill(Blocked, fill).DetachFromDisposeScope();
+            GC.KeepAlive(fill);
         }
         return _additive;
     }
