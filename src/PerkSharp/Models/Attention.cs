@@ -23,19 +23,23 @@ internal static class Attention
         double d = q.shape[^1];
         var scores = q.matmul(k.transpose(-2, -1));                       // [B, H, T, S]
         scores = divideByScale ? scores.div(Math.Sqrt(d)) : scores.mul(1.0 / Math.Sqrt(d));
-        if (mask.Blocked is { } blocked)
-        {
-            // An explicit Scalar held to the end of the call: a temporary one can be finalised by the GC while libtorch
-            // still reads it (TorchSharp passes only its handle); a quickstart --qa2 run died in toFloat that way.
-            using TorchSharp.Scalar fill = MinValue(scores.dtype);
-            scores = scores.masked_fill(blocked, fill);
-            GC.KeepAlive(fill);
-        }
+        if (mask.Blocked is { } blocked) scores = FillBlocked(scores, blocked);
         // Softmax in at least float32 (HF upcasts for bf16); fully masked rows become uniform, not NaN.
         var probs = scores.dtype is ScalarType.BFloat16 or ScalarType.Float16
             ? scores.softmax(-1, ScalarType.Float32).to(v.dtype)
             : scores.softmax(-1);
         return probs.matmul(v).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// x with <see cref="MinValue"/> where <paramref name="blocked"/> is true. The fill Scalar is held by a local to the
+    /// end of the call: TorchSharp passes only a temporary Scalar's handle, so the GC may finalise it while libtorch
+    /// still reads it (a quickstart --qa2 run died in Scalar::toFloat that way).
+    /// </summary>
+    public static Tensor FillBlocked(Tensor x, Tensor blocked)
+    {
+        using TorchSharp.Scalar fill = MinValue(x.dtype);
+        return x.masked_fill(blocked, fill);
     }
 
     /// <summary>Repeats kv heads for grouped-query attention: [B, kvH, S, D] -> [B, kvH·rep, S, D] (HF repeat_kv).</summary>

@@ -57,9 +57,7 @@ internal sealed class AttentionMask : IDisposable
         {
             _additive?.Dispose();
             using var z = zeros(Blocked.shape, dtype);
-            using TorchSharp.Scalar fill = Attention.MinValue(dtype);                    // held alive, see Attention.Compute
-            _additive = z.masked_fill(Blocked, fill).DetachFromDisposeScope();
-            GC.KeepAlive(fill);
+            _additive = Attention.FillBlocked(z, Blocked).DetachFromDisposeScope();
         }
         return _additive;
     }

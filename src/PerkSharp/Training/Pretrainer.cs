@@ -16,7 +16,7 @@ public sealed record PretrainOptions
     public int Positions { get; init; } = 1536;
     /// <summary>Tokens per training window (windows are cut from the concatenated corpus at random offsets).</summary>
     public int Window { get; init; } = 128;
-    /// <summary>Every this many steps a window of the full <see cref="Positions"/> length is used instead.</summary>
+    /// <summary>In the second half of training, every this many steps a window of the full <see cref="Positions"/> length is used instead.</summary>
     public int LongWindowEvery { get; init; } = 4;
     public int BatchSize { get; init; } = 16;
     public int Steps { get; init; } = 600;
