@@ -19,6 +19,9 @@ public interface IEvalMethod
     string Name { get; }
 
     MethodAnswer Answer(PerkExample example);
+
+    /// <summary>Several examples (methods that can batch override this; the results equal one-by-one answers).</summary>
+    IReadOnlyList<MethodAnswer> AnswerBatch(IReadOnlyList<PerkExample> examples) => examples.Select(Answer).ToList();
 }
 
 /// <summary>Scores a decoded response against the gold target: (EM, F1) as the official evaluation does.</summary>
@@ -30,18 +33,25 @@ public delegate (double Em, double F1) Scorer(string prediction, string target);
 /// </summary>
 public static class EvalHarness
 {
-    /// <param name="seed">Seeds libtorch before example i with (seed, i), so dropout during adaptation is reproducible.</param>
+    /// <param name="seed">Seeds libtorch before example i (or the batch starting at i) with (seed, i), so dropout during adaptation is reproducible.</param>
+    /// <param name="batchSize">Examples answered together (<see cref="IEvalMethod.AnswerBatch"/>); 1 = one at a time.</param>
     public static List<EvalRecord> Run(IEvalMethod method, IReadOnlyList<PerkExample> examples, Scorer score, string? outDir,
-        string? label = null, TextWriter? progressOut = null, int seed = 0)
+        string? label = null, TextWriter? progressOut = null, int seed = 0, int batchSize = 1)
     {
         var records = new List<EvalRecord>(examples.Count);
         using var bar = new Progress(label ?? $"eval {method.Name}", examples.Count, progressOut);
         double emSum = 0;
+        var answers = new List<MethodAnswer>();
         for (int i = 0; i < examples.Count; i++)
         {
             var ex = examples[i];
-            TorchSharp.torch.manual_seed(Training.DataOrder.StepSeed(seed, i));
-            var a = method.Answer(ex);
+            if (i % batchSize == 0)
+            {
+                TorchSharp.torch.manual_seed(Training.DataOrder.StepSeed(seed, i));
+                var batch = examples.Skip(i).Take(batchSize).ToList();
+                answers = (batch.Count == 1 ? new[] { method.Answer(batch[0]) } : method.AnswerBatch(batch)).ToList();
+            }
+            var a = answers[i % batchSize];
             string target = PerkFormat.Target(ex.Answer, ex.Support);
             var (em, f1) = score(a.Output, target);
             emSum += em;

@@ -51,4 +51,44 @@ public sealed class PerkMethod : IEvalMethod
         catch (PerkException e) when (e.Message.StartsWith("encoding diverged", StringComparison.Ordinal)) { return double.NaN; }
         using (memory) return System.AnswerLoss(memory, ex.Question, ex.Answer, ex.Support);
     }
+
+    /// <summary>
+    /// Several examples at once: one batched encode (each example its own fast weights) and one batched decode. The
+    /// encode and answer times are the batch's, shared equally. If the batch diverges, its examples are redone alone.
+    /// </summary>
+    public IReadOnlyList<MethodAnswer> AnswerBatch(IReadOnlyList<PerkExample> examples)
+    {
+        if (examples.Count == 1) return new[] { Answer(examples[0]) };
+        var sw = Stopwatch.StartNew();
+        List<PerkMemory> memories;
+        try { memories = System.EncodeBatch(examples.Select(e => (IReadOnlyList<string>)e.Context).ToList()); }
+        catch (PerkException e) when (e.Message.StartsWith("encoding diverged", StringComparison.Ordinal))
+        {
+            return examples.Select(Answer).ToList();
+        }
+        double encodeMs = sw.Elapsed.TotalMilliseconds / examples.Count;
+        try
+        {
+            sw.Restart();
+            var raw = System.AnswerBatch(memories, examples.Select(e => e.Question).ToList(), _maxNewTokens);
+            double answerMs = sw.Elapsed.TotalMilliseconds / examples.Count;
+            return examples.Select((ex, i) => new MethodAnswer(PerkFormat.QuestionPrompt(ex.Context.Count, ex.Question),
+                OutputText.Clean(System.Tokenizer, raw[i]), encodeMs, answerMs, ex.Context.Sum(s => System.Tokenizer.CountTokens(s)))).ToList();
+        }
+        finally { foreach (var m in memories) m.Dispose(); }
+    }
+
+    /// <summary>Answer losses after adaptation for several examples (batched); NaN for an example whose encoding diverges.</summary>
+    public double[] AnswerLossesAfterAdaptation(IReadOnlyList<PerkExample> examples)
+    {
+        if (examples.Count == 1) return new[] { AnswerLossAfterAdaptation(examples[0]) };
+        List<PerkMemory> memories;
+        try { memories = System.EncodeBatch(examples.Select(e => (IReadOnlyList<string>)e.Context).ToList()); }
+        catch (PerkException e) when (e.Message.StartsWith("encoding diverged", StringComparison.Ordinal))
+        {
+            return examples.Select(AnswerLossAfterAdaptation).ToArray();
+        }
+        try { return System.AnswerLossBatch(memories, examples); }
+        finally { foreach (var m in memories) m.Dispose(); }
+    }
 }

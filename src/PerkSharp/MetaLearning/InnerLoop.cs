@@ -68,8 +68,16 @@ public static class InnerLoop
         using var opt = CreateOptimizer(s);
         model.train(dropout);
         bool eval = mode == InnerLoopMode.Evaluation;
+        int examples = microBatches[0].Examples;
         List<Tensor> fast;
-        if (eval) { fast = meta.Lora.DetachedCopy(); result.Own(fast); }
+        if (examples > 1)
+        {
+            // Batched: every example starts from θ_LoRA, as its own slice [E, ...] (training: a view whose gradient sums
+            // into θ over the examples; evaluation: independent detached leaves).
+            fast = meta.Lora.Initial.Select(p => Expand(p, examples, detach: eval)).ToList();
+            result.Own(fast);
+        }
+        else if (eval) { fast = meta.Lora.DetachedCopy(); result.Own(fast); }
         else fast = meta.Lora.Initial.Cast<Tensor>().ToList();    // the meta-parameters themselves: φ^(0) = θ_LoRA
         var dtype = meta.DType;
         try
@@ -89,7 +97,7 @@ public static class InnerLoop
                     else
                     {
                         (grads, double loss) = Gradients(model, meta, fast, microBatches, secondOrder: !detach, dropout);
-                        lossLog.Add(loss);
+                        lossLog.Add(loss / examples);                                   // mean over the batch's examples
                     }
                     if (detach && recorded != null) recorded.Steps[it] = grads.Select(g => g.detach().clone().DetachFromDisposeScope()).ToList();
                     var lrs = meta.StepSizes.At(it, dtype);
@@ -141,22 +149,38 @@ public static class InnerLoop
         return (sum!, total);
     }
 
-    /// <summary>The weighted inner loss of one micro-batch under fast weights (already divided by k).</summary>
+    /// <summary>
+    /// The weighted inner loss of one micro-batch under fast weights (already divided by k). A multi-example batch
+    /// gives the sum of its examples' losses, each as it would be alone.
+    /// </summary>
     public static Tensor InnerLoss(CausalLM model, MetaParameters meta, IReadOnlyList<Tensor> fast, TokenBatch mb, int k, bool dropout)
     {
         using var scope = NewDisposeScope();
         var output = model.forward(mb.ToInput(meta.Lora.State(fast, dropout)));
         var w = meta.Weighting?.forward(output.LastHidden, mb.TokenMask);
-        return Losses.WeightedTokenLoss(output.Logits, mb.Labels, w, mb.Denominator, k).MoveToOuterDisposeScope();
+        var loss = mb.Examples > 1
+            ? Losses.WeightedTokenLossBatched(output.Logits, mb.Labels, w, mb)
+            : Losses.WeightedTokenLoss(output.Logits, mb.Labels, w, mb.Denominator, k);
+        return loss.MoveToOuterDisposeScope();
     }
 
-    /// <summary>The outer (answer-only) loss under fast weights φ.</summary>
+    /// <summary>The outer (answer-only) loss under fast weights φ; the mean over examples for a multi-example batch.</summary>
     public static Tensor AnswerLoss(CausalLM model, MetaParameters meta, IReadOnlyList<Tensor> fast, TokenBatch question, bool dropout)
     {
         using var scope = NewDisposeScope();
         model.train(dropout);
         var output = model.forward(question.ToInput(meta.Lora.State(fast, dropout)));
-        return Losses.AnswerLoss(output.Logits, question.Labels).MoveToOuterDisposeScope();
+        var loss = question.Examples > 1 ? Losses.AnswerLossBatched(output.Logits, question.Labels) : Losses.AnswerLoss(output.Logits, question.Labels);
+        return loss.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>θ [...] as E per-example copies [E, ...]: a graph-carrying view, or detached independent leaves.</summary>
+    static Tensor Expand(Tensor p, int examples, bool detach)
+    {
+        var shape = new long[] { examples }.Concat(p.shape).ToArray();
+        if (!detach) return p.unsqueeze(0).expand(shape);
+        using var d = p.detach();
+        return d.unsqueeze(0).expand(shape).clone().requires_grad_(true);
     }
 
     static IDifferentiableOptimizer CreateOptimizer(PerkSettings s) => s.InnerOptimizer == InnerOptimizerKind.AdamW

@@ -50,4 +50,46 @@ public static class Losses
         var lb = labels.narrow(1, 1, l - 1).reshape(-1);
         return nn.functional.cross_entropy(lg, lb, ignore_index: IgnoreIndex).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The inner loss of a multi-example batch: Σ_e L_e, where L_e is exactly <see cref="WeightedTokenLoss"/> of example
+    /// e's rows alone (its own denominator and micro-batch count). Summing keeps the examples independent: ∂/∂φ_e of
+    /// the sum is ∂L_e/∂φ_e. Also returns the per-example losses [E] (detached) for logging.
+    /// </summary>
+    public static Tensor WeightedTokenLossBatched(Tensor logits, Tensor labels, Tensor? weights, TokenBatch mb)
+    {
+        using var scope = NewDisposeScope();
+        int e = mb.Examples;
+        long v = logits.shape[2], l = logits.shape[1];
+        var lg = logits.narrow(1, 0, l - 1).reshape(-1, v);
+        var lb = labels.narrow(1, 1, l - 1);                                          // [N, L−1]
+        var ce = nn.functional.cross_entropy(lg, lb.reshape(-1), ignore_index: IgnoreIndex, reduction: nn.Reduction.None)
+            .reshape(lb.shape);                                                       // [N, L−1]
+        var chunks = tensor(mb.ExampleChunks!.Select(c => (double)c).ToArray(), ce.dtype);
+        Tensor perExample;
+        if (weights is null)
+        {
+            var n = lb.ne(IgnoreIndex).to_type(ce.dtype).reshape(e, -1).sum(1).clamp_min(1);
+            perExample = ce.reshape(e, -1).sum(1) / n;
+        }
+        else
+        {
+            var w = weights.narrow(1, 1, l - 1);
+            var denom = tensor(mb.ExampleDenominators!.Select(d => (double)d).ToArray(), ce.dtype);
+            perExample = (ce * w).reshape(e, -1).sum(1) / denom;
+        }
+        return (perExample / chunks).sum().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Outer loss of a multi-example batch: the mean over rows (examples) of each row's <see cref="AnswerLoss"/>.</summary>
+    public static Tensor AnswerLossBatched(Tensor logits, Tensor labels)
+    {
+        using var scope = NewDisposeScope();
+        long v = logits.shape[2], l = logits.shape[1];
+        var lb = labels.narrow(1, 1, l - 1);
+        var ce = nn.functional.cross_entropy(logits.narrow(1, 0, l - 1).reshape(-1, v), lb.reshape(-1), ignore_index: IgnoreIndex,
+            reduction: nn.Reduction.None).reshape(lb.shape);
+        var n = lb.ne(IgnoreIndex).to_type(ce.dtype).sum(1).clamp_min(1);
+        return (ce.sum(1) / n).mean().MoveToOuterDisposeScope();
+    }
 }

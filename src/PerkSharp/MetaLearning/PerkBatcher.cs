@@ -116,14 +116,83 @@ public static class PerkBatcher
     public static List<TokenBatch> MicroBatches(IReadOnlyList<TokenizedSequence> seqs, int accumulation, bool packed, int padId,
                                                 PackedNormalization normalization = PackedNormalization.AsSeparate)
     {
+        var list = new List<TokenBatch>();
+        foreach (var chunk in Chunks(seqs, accumulation))
+            list.Add(packed ? Packed(chunk, normalization) : Separate(chunk, padId));
+        return list;
+    }
+
+    /// <summary>torch.chunk along the segment axis: chunks of ceil(n/k) segments (fewer than k when n is small).</summary>
+    static List<List<TokenizedSequence>> Chunks(IReadOnlyList<TokenizedSequence> seqs, int accumulation)
+    {
         if (accumulation < 1) throw new PerkException($"gradient accumulation must be >= 1 (got {accumulation})");
         int size = (seqs.Count + accumulation - 1) / accumulation;
-        var list = new List<TokenBatch>();
-        for (int start = 0; start < seqs.Count; start += size)
-        {
-            var chunk = seqs.Skip(start).Take(size).ToList();
-            list.Add(packed ? Packed(chunk, normalization) : Separate(chunk, padId));
-        }
+        var list = new List<List<TokenizedSequence>>();
+        for (int start = 0; start < seqs.Count; start += size) list.Add(seqs.Skip(start).Take(size).ToList());
         return list;
+    }
+
+    /// <summary>
+    /// Micro-batches of several examples at once (batched meta-steps and evaluation): micro-batch c holds chunk c of
+    /// every example, example-major, each example padded to the same number of rows. Every example keeps the
+    /// denominator and micro-batch count of its own single-example batches, so its loss (and gradient) is exactly
+    /// the one it would have alone; an example with fewer chunks contributes all-pad rows without labels.
+    /// </summary>
+    public static List<TokenBatch> BatchedMicroBatches(IReadOnlyList<IReadOnlyList<TokenizedSequence>> examples, int accumulation,
+        bool packed, int padId, PackedNormalization normalization = PackedNormalization.AsSeparate)
+    {
+        if (examples.Count == 0) throw new ArgumentException("no examples");
+        var chunks = examples.Select(e => Chunks(e, accumulation)).ToList();
+        var k = chunks.Select(c => c.Count).ToArray();
+        var list = new List<TokenBatch>();
+        for (int c = 0; c < k.Max(); c++)
+            list.Add(Batched(chunks.Select(ch => c < ch.Count ? ch[c] : new List<TokenizedSequence>()).ToList(), k, packed, padId, normalization));
+        return list;
+    }
+
+    /// <summary>The question rows of several examples: one right-padded row each (batched outer loss).</summary>
+    public static TokenBatch BatchedQuestions(IReadOnlyList<TokenizedSequence> questions, int padId) =>
+        Batched(questions.Select(q => new List<TokenizedSequence> { q }).ToList(), questions.Select(_ => 1).ToArray(), packed: false, padId,
+            PackedNormalization.AsSeparate);
+
+    static TokenBatch Batched(IReadOnlyList<List<TokenizedSequence>> parts, int[] chunks, bool packed, int padId, PackedNormalization normalization)
+    {
+        int e = parts.Count;
+        // Rows of one example: its sequences (separate) or its one packed row; all-pad rows fill up to R.
+        var rows = parts.Select(p => packed ? (p.Count == 0 ? new List<List<TokenizedSequence>>() : new List<List<TokenizedSequence>> { p })
+                                            : p.Select(q => new List<TokenizedSequence> { q }).ToList()).ToList();
+        int r = Math.Max(1, rows.Max(x => x.Count));
+        int l = Math.Max(2, rows.SelectMany(x => x).Select(row => row.Sum(q => q.Ids.Length)).DefaultIfEmpty(2).Max());
+        long n = (long)e * r * l;
+        var ids = new long[n]; var pos = new long[n]; var seg = new long[n]; var tmask = new long[n]; var labels = new long[n];
+        Array.Fill(ids, padId); Array.Fill(labels, Losses.IgnoreIndex);
+        var denoms = new long[e];
+        for (int x = 0; x < e; x++)
+        {
+            var p = parts[x];
+            if (p.Count == 0) { denoms[x] = 1; continue; }
+            int lMax = p.Max(q => q.Ids.Length), total = p.Sum(q => q.Ids.Length);
+            denoms[x] = !packed || normalization == PackedNormalization.AsSeparate ? (long)p.Count * (lMax - 1) : total - 1;
+            for (int ri = 0; ri < rows[x].Count; ri++)
+            {
+                long o = ((long)x * r + ri) * l;
+                int segId = 0;
+                foreach (var q in rows[x][ri])
+                {
+                    segId++;
+                    for (int t = 0; t < q.Ids.Length; t++, o++)
+                    {
+                        ids[o] = q.Ids[t]; pos[o] = t; seg[o] = segId; tmask[o] = 1;
+                        bool labelled = t >= q.PromptLength && (!packed || t > 0);
+                        labels[o] = labelled ? q.Ids[t] : Losses.IgnoreIndex;
+                    }
+                }
+            }
+        }
+        using var scope = NewDisposeScope();
+        var shape = new long[] { (long)e * r, l };
+        int sequences = parts.Sum(p => p.Count);
+        return new TokenBatch(tensor(ids, shape), tensor(pos, shape), packed ? tensor(seg, shape) : null, tensor(tmask, shape),
+            tensor(labels, shape), denoms.Sum(), sequences, packed, e, denoms, chunks);
     }
 }

@@ -1,3 +1,4 @@
+using PerkSharp.Adapters;
 using PerkSharp.Data;
 using PerkSharp.Generation;
 using PerkSharp.Models;
@@ -100,4 +101,82 @@ public sealed class PerkSystem
         var ctx = PerkBatcher.MicroBatches(seqs, Settings.TrainAccumulation, Settings.Packing, Tokenizer.PadId, Settings.PackedNormalization);
         return (ctx, PerkBatcher.Separate(new[] { q }, Tokenizer.PadId));
     }
+
+    /// <summary>
+    /// The training tensors of a batch of examples (batched meta-steps): context micro-batches holding every example's
+    /// segments (its own doc-id permutation from <paramref name="shuffles"/>) and one question row per example.
+    /// </summary>
+    public (List<TokenBatch> Context, TokenBatch Question) TrainingTensors(IReadOnlyList<PerkExample> examples, IReadOnlyList<Random?> shuffles)
+    {
+        if (examples.Count == 1) return TrainingTensors(examples[0], shuffles[0]);
+        var ctx = examples.Select((ex, i) => (IReadOnlyList<TokenizedSequence>)PerkBatcher.Context(ex.Context, Tokenizer, Vocab, MaxPositions, shuffles[i])).ToList();
+        var qs = examples.Select(ex => PerkBatcher.Question(ex.Context.Count, ex.Question, ex.Answer, ex.Support, Tokenizer, Vocab, MaxPositions)).ToList();
+        return (PerkBatcher.BatchedMicroBatches(ctx, Settings.TrainAccumulation, Settings.Packing, Tokenizer.PadId, Settings.PackedNormalization),
+                PerkBatcher.BatchedQuestions(qs, Tokenizer.PadId));
+    }
+
+    /// <summary>
+    /// Encodes several contexts in one batched inner loop (each example with its own fast weights, exactly as
+    /// <see cref="Encode"/> would alone, up to float rounding). Returns one memory per context.
+    /// </summary>
+    public List<PerkMemory> EncodeBatch(IReadOnlyList<IReadOnlyList<string>> contexts, int? accumulation = null, bool? dropout = null)
+    {
+        if (contexts.Count == 1) return new List<PerkMemory> { Encode(contexts[0], accumulation, dropout) };
+        var seqs = contexts.Select(c => (IReadOnlyList<TokenizedSequence>)PerkBatcher.Context(c, Tokenizer, Vocab, MaxPositions, shuffle: null)).ToList();
+        var batches = PerkBatcher.BatchedMicroBatches(seqs, accumulation ?? Settings.TestAccumulation, Settings.Packing, Tokenizer.PadId, Settings.PackedNormalization);
+        try
+        {
+            using var scope = NewDisposeScope();
+            InnerLoopResult result;
+            try { result = InnerLoop.Run(Model, Meta, batches, InnerLoopMode.Evaluation, dropout ?? Settings.TrainDropout); }
+            catch (NonFiniteLossException) { throw new PerkException("encoding diverged: the inner loss became NaN or Inf (lower the inner learning rate)"); }
+            using (result)
+            {
+                var memories = new List<PerkMemory>(contexts.Count);
+                for (int e = 0; e < contexts.Count; e++)
+                {
+                    var slice = result.FastWeights.Select(t => t[e]).ToList();
+                    if (slice.Any(t => !t.isfinite().all().ToBoolean()))
+                        throw new PerkException("encoding diverged: the adapted weights contain NaN or Inf");
+                    memories.Add(new PerkMemory(Meta.Lora, slice, contexts[e].Count, result.Losses));
+                }
+                return memories;
+            }
+        }
+        finally { foreach (var b in batches) b.Dispose(); }
+    }
+
+    /// <summary>Greedy answers, question i under memory i, decoded as one batch (per-example LoRA).</summary>
+    public IReadOnlyList<string> AnswerBatch(IReadOnlyList<PerkMemory> memories, IReadOnlyList<string> questions, int maxNewTokens = 512)
+    {
+        if (memories.Count != questions.Count) throw new ArgumentException("one question per memory");
+        if (memories.Count == 1) return new[] { Answer(memories[0], questions[0], maxNewTokens) };
+        if (maxNewTokens < 1) throw new PerkException($"max new tokens must be >= 1 (got {maxNewTokens})");
+        var prompts = questions.Select((q, i) => (IReadOnlyList<int>)PerkBatcher.Prompt(memories[i].NumDocuments, q, Tokenizer, Vocab, MaxPositions)).ToList();
+        int room = MaxPositions - prompts.Max(p => p.Count);
+        if (room < 1) throw new PerkException($"question prompt fills the model's {MaxPositions} positions; no room to answer");
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        Model.eval();
+        var outputs = new GreedyGenerator(Model, Tokenizer).Generate(prompts, Math.Min(maxNewTokens, room), StackedState(memories));
+        return outputs.Select(ids => Tokenizer.Decode(ids)).ToList();
+    }
+
+    /// <summary>Answer loss of example i under memory i (one batched forward), for validation.</summary>
+    public double[] AnswerLossBatch(IReadOnlyList<PerkMemory> memories, IReadOnlyList<PerkExample> examples)
+    {
+        if (memories.Count == 1) return new[] { AnswerLoss(memories[0], examples[0].Question, examples[0].Answer, examples[0].Support) };
+        var seqs = examples.Select((ex, i) => PerkBatcher.Question(memories[i].NumDocuments, ex.Question, ex.Answer, ex.Support, Tokenizer, Vocab, MaxPositions)).ToList();
+        using var batch = PerkBatcher.BatchedQuestions(seqs, Tokenizer.PadId);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        Model.eval();
+        var output = Model.forward(batch.ToInput(StackedState(memories)));
+        return Enumerable.Range(0, memories.Count)
+            .Select(i => Losses.AnswerLoss(output.Logits.narrow(0, i, 1), batch.Labels.narrow(0, i, 1)).ToDouble()).ToArray();
+    }
+
+    /// <summary>A LoRA state with every memory's fast weights stacked on a leading example axis.</summary>
+    LoraState StackedState(IReadOnlyList<PerkMemory> memories) =>
+        Meta.Lora.State(Enumerable.Range(0, Meta.Lora.Count).Select(j => stack(memories.Select(m => m.FastWeights[j]).ToArray())).ToList(), training: false);
 }

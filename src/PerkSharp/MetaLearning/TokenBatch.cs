@@ -18,8 +18,12 @@ public sealed record TokenizedSequence(int[] Ids, int PromptLength);
 public sealed class TokenBatch : IDisposable
 {
     internal TokenBatch(Tensor inputIds, Tensor positionIds, Tensor? attentionMask, Tensor tokenMask, Tensor labels,
-                        long denominator, int sequences, bool packed)
+                        long denominator, int sequences, bool packed, int examples = 1, long[]? exampleDenominators = null,
+                        int[]? exampleChunks = null)
     {
+        Examples = examples;
+        ExampleDenominators = exampleDenominators;
+        ExampleChunks = exampleChunks;
         InputIds = inputIds.DetachFromDisposeScope();
         PositionIds = positionIds.DetachFromDisposeScope();
         AttentionMask = attentionMask?.DetachFromDisposeScope();
@@ -45,6 +49,17 @@ public sealed class TokenBatch : IDisposable
     /// <summary>Number of sequences (segments) in this micro-batch.</summary>
     public int Sequences { get; }
     public bool Packed { get; }
+
+    /// <summary>
+    /// Examples in this batch (batched meta-steps): rows are example-major, <see cref="RowsPerExample"/> each, and the
+    /// LoRA state carries one fast-weight set per example. 1 for the single-example layout.
+    /// </summary>
+    public int Examples { get; }
+    public long RowsPerExample => InputIds.shape[0] / Examples;
+    /// <summary>Per example: the denominator its own single-example batch would have (null when Examples = 1).</summary>
+    public long[]? ExampleDenominators { get; }
+    /// <summary>Per example: its number of micro-batches k (its loss is divided by its own k).</summary>
+    public int[]? ExampleChunks { get; }
 
     /// <summary>The model input for this batch, running with the given LoRA fast weights (null: base model).</summary>
     public LMInput ToInput(LoraState? lora) => new(InputIds, PositionIds, AttentionMask) { Lora = lora };

@@ -75,7 +75,7 @@ internal sealed class ForwardContext : IDisposable
             if (segments.min().item<long>() < 0) { segments.Dispose(); pos.Dispose(); throw new PerkException("attention_mask: segment ids must be >= 0"); }
         }
 
-        if (input.Lora is { } lora) CheckLora(model, lora);
+        if (input.Lora is { } lora) CheckLora(model, lora, b);
 
         bool fused = input.AllowFusedAttention;
         var mask = AttentionMask.Build(segments, tPast, t, fused);
@@ -87,19 +87,31 @@ internal sealed class ForwardContext : IDisposable
     }
 
     /// <summary>LoRA shapes must match the targets: A [r, in], B [out, r] (a mismatch inside autograd.grad would abort).</summary>
-    static void CheckLora(CausalLM model, LoraState lora)
+    static void CheckLora(CausalLM model, LoraState lora, long batch)
     {
         var targets = model.LoraTargets;
         if (lora.A.Count != targets.Count)
             throw new PerkException($"LoRA state has {lora.A.Count} entries, the model has {targets.Count} LoRA targets");
+        long examples = lora.Examples;
+        if (batch % examples != 0)
+            throw new PerkException($"LoRA state holds {examples} examples' fast weights but the batch has {batch} rows (must be a multiple)");
         for (int i = 0; i < targets.Count; i++)
         {
             var (a, bm, tg) = (lora.A[i], lora.B[i], targets[i]);
             if (a is null || bm is null) continue;
-            if (a.ndim != 2 || bm.ndim != 2 || a.shape[1] != tg.InFeatures || bm.shape[0] != tg.OutFeatures || a.shape[0] != bm.shape[1])
-                throw new PerkException($"LoRA {tg.Name}: expected A [r, {tg.InFeatures}] and B [{tg.OutFeatures}, r] " +
+            if (!LoraShapeOk(a, bm, tg, examples))
+                throw new PerkException($"LoRA {tg.Name}: expected A [(E,) r, {tg.InFeatures}] and B [(E,) {tg.OutFeatures}, r] " +
                                         $"(got A [{string.Join(", ", a.shape)}], B [{string.Join(", ", bm.shape)}])");
         }
+    }
+
+    /// <summary>A [r, in] and B [out, r], or both with a leading example axis E.</summary>
+    static bool LoraShapeOk(Tensor a, Tensor b, LoraTarget tg, long examples)
+    {
+        if (a.ndim != b.ndim) return false;
+        int o = a.ndim == 3 ? 1 : 0;
+        if (o == 1 && (a.shape[0] != examples || b.shape[0] != examples)) return false;
+        return a.ndim == 2 + o && a.shape[o + 1] == tg.InFeatures && b.shape[o] == tg.OutFeatures && a.shape[o] == b.shape[o + 1];
     }
 
     public void Dispose() { PositionIds.Dispose(); Mask.Dispose(); Cos?.Dispose(); Sin?.Dispose(); }

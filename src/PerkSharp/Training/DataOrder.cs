@@ -27,6 +27,13 @@ public static class DataOrder
     /// <summary>A System.Random for one step's doc-id shuffle (PerkFormat.DocIds takes a Random).</summary>
     public static Random StepRandom(int seed, long step) => new((int)(StepSeed(seed, step) & 0x7FFFFFFF));
 
+    /// <summary>
+    /// The doc-id shuffle of example <paramref name="j"/> of step <paramref name="step"/>'s batch: the step's own
+    /// stream for j = 0 (so batch size 1 is unchanged), an independent one per further example.
+    /// </summary>
+    public static Random ExampleRandom(int seed, long step, int j) =>
+        j == 0 ? StepRandom(seed, step) : new((int)(Mix((ulong)StepSeed(seed, step), 0x4558414DUL ^ (ulong)j) & 0x7FFFFFFF)); // "EXAM"
+
     /// <summary>Maps a global step to (epoch, index within the epoch's permutation).</summary>
     public static (int Epoch, int Index) Locate(long step, int examplesPerEpoch) =>
         ((int)(step / examplesPerEpoch), (int)(step % examplesPerEpoch));

@@ -13,7 +13,8 @@ namespace PerkSharp.Training;
 public sealed record TrainSummary(long Steps, double? BestValLoss, double? LastValEm, int SkippedSteps, bool StoppedEarly, double Seconds, string RunDir);
 
 /// <summary>
-/// PERK meta-training (PERK-METHOD §3.4, §3.8): one example per meta-step in a seeded per-epoch order, validation
+/// PERK meta-training (PERK-METHOD §3.4, §3.8): train_batch_size examples per meta-step (1 officially; B > 1 runs
+/// them as one batched computation, the meta-gradient being their mean) in a seeded per-epoch order, validation
 /// every val_check_interval (val_loss = answer loss after test-time adaptation, plus EM on a fixed subset), early
 /// stopping on val_loss, best-k + last checkpoints, metrics JSONL + TensorBoard. Every random choice inside step s is
 /// seeded from (seed, s), so <c>resume</c> from a checkpoint replays the remaining steps exactly.
@@ -48,9 +49,11 @@ public sealed class MetaTrainer : IDisposable
     {
         if (train.Count == 0) throw new PerkException("training set is empty");
         int perEpoch = _cfg.MaxTrainData > 0 ? Math.Min(_cfg.MaxTrainData, train.Count) : train.Count;
-        long total = (long)perEpoch * _cfg.NumTrainEpochs;
+        int batch = Math.Min(_cfg.TrainBatchSize, perEpoch);
+        int stepsPerEpoch = (perEpoch + batch - 1) / batch;                   // the last batch of an epoch may be smaller
+        long total = (long)stepsPerEpoch * _cfg.NumTrainEpochs;
         if (_cfg.MaxSteps > 0) total = Math.Min(total, _cfg.MaxSteps);
-        long interval = _cfg.ValCheckInterval <= 1 ? Math.Max(1, (long)Math.Round(_cfg.ValCheckInterval * perEpoch)) : (long)_cfg.ValCheckInterval;
+        long interval = _cfg.ValCheckInterval <= 1 ? Math.Max(1, (long)Math.Round(_cfg.ValCheckInterval * stepsPerEpoch)) : (long)_cfg.ValCheckInterval;
         var valSet = val.Take(_cfg.MaxValData > 0 ? _cfg.MaxValData : val.Count).ToList();
 
         using var learner = new MetaLearner(_model, Meta, (int)total, MetaLearner.WarmupSteps((int)total, _cfg.WarmupProportion));
@@ -78,10 +81,11 @@ public sealed class MetaTrainer : IDisposable
         while (state.GlobalStep < total && !state.StoppedEarly)
         {
             long step = state.GlobalStep;
-            var (epoch, index) = DataOrder.Locate(step, perEpoch);
-            var ex = train[DataOrder.Permutation(_cfg.Seed, epoch, perEpoch)[index]];
+            var (epoch, index) = DataOrder.Locate(step, stepsPerEpoch);
+            var order = DataOrder.Permutation(_cfg.Seed, epoch, perEpoch);
+            var examples = order.Skip(index * batch).Take(batch).Select(i => train[i]).ToList();
             manual_seed(DataOrder.StepSeed(_cfg.Seed, step));
-            var r = MetaStep(learner, ex, step);
+            var r = MetaStep(learner, examples, step);
             state.GlobalStep = step + 1;
             state.SkippedSteps = learner.SkippedSteps;
             OnStep?.Invoke(state.GlobalStep, r);
@@ -121,9 +125,10 @@ public sealed class MetaTrainer : IDisposable
             startElapsed + clock.Elapsed.TotalSeconds, _runDir);
     }
 
-    MetaStepResult MetaStep(MetaLearner learner, PerkExample ex, long step)
+    MetaStepResult MetaStep(MetaLearner learner, IReadOnlyList<PerkExample> examples, long step)
     {
-        var (context, question) = System.TrainingTensors(ex, DataOrder.StepRandom(_cfg.Seed, step));
+        var shuffles = examples.Select((_, j) => (Random?)DataOrder.ExampleRandom(_cfg.Seed, step, j)).ToList();
+        var (context, question) = System.TrainingTensors(examples, shuffles);
         try { return learner.Step(context, question); }
         finally { foreach (var m in context) m.Dispose(); question.Dispose(); }
     }
@@ -133,21 +138,21 @@ public sealed class MetaTrainer : IDisposable
     {
         manual_seed(DataOrder.StepSeed(_cfg.Seed, -1 - atStep));            // validation randomness never shifts training's
         var method = new PerkMethod(System, _cfg.MaxNewTokens);
+        int b = _cfg.EvalBatchSize;
         double sum = 0; int n = 0;
-        foreach (var ex in valSet)
-        {
-            double l = method.AnswerLossAfterAdaptation(ex);
-            if (double.IsFinite(l)) { sum += l; n++; }
-        }
+        foreach (var chunk in valSet.Chunk(b))
+            foreach (double l in method.AnswerLossesAfterAdaptation(chunk))
+                if (double.IsFinite(l)) { sum += l; n++; }
         double? em = null;
         int k = Math.Min(_cfg.ValEmExamples, valSet.Count);
         if (k > 0)
         {
             double hits = 0;
-            for (int i = 0; i < k; i++)
+            foreach (var chunk in valSet.Take(k).Chunk(b))
             {
-                var a = method.Answer(valSet[i]);
-                hits += PerkMetrics.ExactMatch(a.Output, PerkFormat.Target(valSet[i].Answer, valSet[i].Support));
+                var answers = method.AnswerBatch(chunk);
+                for (int i = 0; i < chunk.Length; i++)
+                    hits += PerkMetrics.ExactMatch(answers[i].Output, PerkFormat.Target(chunk[i].Answer, chunk[i].Support));
             }
             em = hits / k;
         }

@@ -50,8 +50,8 @@ public sealed class TrainConfig
     [Key("max_grad_norm", "global-norm clip of meta-gradients", Positive = true)] public double MaxGradNorm { get; set; } = 1.0;
     [Key("num_train_epochs", "epochs", Min = 1, Max = 100000)] public int NumTrainEpochs { get; set; } = 2;
     [Key("max_steps", "stop after this many meta-steps, 0 = no limit (ours)", Min = 0)] public int MaxSteps { get; set; }
-    [Key("train_batch_size", "examples per meta-step (official: 1)", Min = 1, Max = 1)] public int TrainBatchSize { get; set; } = 1;
-    [Key("eval_batch_size", "examples per evaluation step (official: 1)", Min = 1, Max = 1)] public int EvalBatchSize { get; set; } = 1;
+    [Key("train_batch_size", "examples per meta-step, run as one batched computation (official: 1)", Min = 1, Max = 4096)] public int TrainBatchSize { get; set; } = 1;
+    [Key("eval_batch_size", "examples encoded and answered together at evaluation (official: 1)", Min = 1, Max = 4096)] public int EvalBatchSize { get; set; } = 1;
     [Key("gradient_accumulation_steps", "outer accumulation (official: 1)", Min = 1, Max = 1)] public int GradientAccumulationSteps { get; set; } = 1;
     [Key("val_check_interval", "validate every this fraction of an epoch (<= 1) or every this many steps (> 1)", Positive = true)]
     public double ValCheckInterval { get; set; } = 0.5;
