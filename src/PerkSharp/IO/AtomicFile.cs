@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace PerkSharp.IO;
 
@@ -13,7 +14,7 @@ public static class AtomicFile
         string full = Path.GetFullPath(path);
         string dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
-        string tmp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Environment.ProcessId + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
+        string tmp = Path.Combine(dir, TempName(Path.GetFileName(full), "." + Environment.ProcessId + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp"));
         try
         {
             using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
@@ -44,7 +45,7 @@ public static class AtomicFile
         string full = Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar);
         string parent = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(parent);
-        string tmp = Path.Combine(parent, "." + Path.GetFileName(full) + ".tmp-" + Guid.NewGuid().ToString("N")[..8]);
+        string tmp = Path.Combine(parent, TempName(Path.GetFileName(full), ".tmp-" + Guid.NewGuid().ToString("N")[..8]));
         Directory.CreateDirectory(tmp);
         try
         {
@@ -52,7 +53,7 @@ public static class AtomicFile
             string? old = null;
             if (Directory.Exists(full))
             {
-                old = Path.Combine(parent, "." + Path.GetFileName(full) + ".old-" + Guid.NewGuid().ToString("N")[..8]);
+                old = Path.Combine(parent, TempName(Path.GetFileName(full), ".old-" + Guid.NewGuid().ToString("N")[..8]));
                 Directory.Move(full, old);
             }
             Directory.Move(tmp, full);
@@ -63,5 +64,30 @@ public static class AtomicFile
             try { if (Directory.Exists(tmp)) Directory.Delete(tmp, true); } catch { }
             throw;
         }
+    }
+
+    static readonly Regex TempPattern = new(@"^\..*(\.\d+\.[0-9a-f]{8}\.tmp|\.(tmp|old)-[0-9a-f]{8})$", RegexOptions.Singleline);
+
+    /// <summary>True for the names of this class's temporary files and folders (what a killed write leaves behind).</summary>
+    public static bool IsTempName(string name) => TempPattern.IsMatch(name);
+
+    /// <summary>
+    /// "." + name + suffix, with the name cut short (never mid-character) so the whole stays within the 255-byte
+    /// file-name limit: a legal long output name must not fail only when its temp sibling is created.
+    /// </summary>
+    public static string TempName(string name, string suffix)
+    {
+        int budget = OutputGuard.MaxNameBytes - 1 - Encoding.UTF8.GetByteCount(suffix);
+        var e = System.Globalization.StringInfo.GetTextElementEnumerator(name);
+        var kept = new StringBuilder();
+        int bytes = 0;
+        while (e.MoveNext())
+        {
+            int n = Encoding.UTF8.GetByteCount(e.GetTextElement());
+            if (bytes + n > budget) break;
+            kept.Append(e.GetTextElement());
+            bytes += n;
+        }
+        return "." + kept + suffix;
     }
 }
