@@ -1,5 +1,7 @@
 using System.CommandLine;
 using PerkSharp.Data;
+using PerkSharp.IO;
+using PerkSharp.MetaLearning;
 using PerkSharp.Runtime;
 using PerkSharp.Training;
 
@@ -14,19 +16,22 @@ public sealed class EncodeCommand : ICliCommand
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "A PERK run or checkpoint folder", Required = true };
         var document = new Option<string>("--document") { Description = "UTF-8 text file to encode", Required = true };
-        var outDir = new Option<string>("--out") { Description = "Memory folder to write (adapter_config.json + adapter_model.safetensors)", Required = true };
-        var cmd = new Command("encode", "Encode a document into a LoRA memory (PEFT format) with the meta-learned inner loop") { checkpoint, document, outDir, SegmentTokens };
+        var outDir = new Option<string>("--out") { Description = "Memory folder to write (adapter_config.json + adapter_model.safetensors): new or empty", Required = true };
+        var force = new Option<bool>("--force") { Description = "Replace --out if it already holds a memory (any other folder is never replaced)" };
+        var cmd = new Command("encode", "Encode a document into a LoRA memory (PEFT format) with the meta-learned inner loop") { checkpoint, document, outDir, SegmentTokens, force };
         cmd.SetHandler(parse =>
         {
+            string outPath = parse.GetValue(outDir)!;
+            OutputGuard.Folder(outPath, PerkMemory.Kind, parse.GetValue(force));     // before the model loads, not after the work
             using var run = TrainedPerk.Open(parse.GetValue(checkpoint)!);
             if (run.IsFtIcr) throw new PerkException($"{run.CheckpointDir}: an FT-ICR run has no encoder; encode needs a PERK run");
             var segments = ReadDocument(parse.GetValue(document)!, parse.GetValue(SegmentTokens));
             var sw = System.Diagnostics.Stopwatch.StartNew();
             TorchSharp.torch.manual_seed(run.Config.Seed);                   // dropout during adaptation is reproducible
             using var memory = run.System.Encode(segments);
-            memory.Save(parse.GetValue(outDir)!, run.Base.Directory, IO.WeightsFingerprint.Of(run.Base.Directory));
+            memory.Save(outPath, run.Base.Directory, WeightsFingerprint.Of(run.Base.Directory), parse.GetValue(force));
             Console.WriteLine($"encode: {segments.Count} segments in {sw.ElapsedMilliseconds} ms, inner loss " +
-                              string.Join(" -> ", memory.InnerLosses.Select(l => l.ToString("0.000"))) + $"; memory written to {parse.GetValue(outDir)}");
+                              string.Join(" -> ", memory.InnerLosses.Select(l => l.ToString("0.000"))) + $"; memory written to {outPath}");
             return 0;
         });
         return cmd;

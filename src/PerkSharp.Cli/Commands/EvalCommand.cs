@@ -1,6 +1,7 @@
 using System.CommandLine;
 using PerkSharp.Data;
 using PerkSharp.Evaluation;
+using PerkSharp.IO;
 using PerkSharp.MetaLearning;
 using PerkSharp.Runtime;
 using PerkSharp.Training;
@@ -15,43 +16,62 @@ public sealed class EvalCommand : ICliCommand
         var checkpoint = new Option<string>("--checkpoint") { Description = "Run folder (best checkpoint by val_loss) or checkpoint folder", Required = true };
         var data = new Option<string>("--data") { Description = "A .jsonl file, or a folder searched for {dataset}/{subset}/test.jsonl files", Required = true };
         var method = new Option<string?>("--method") { Description = "perk | ttft | ft_icr | bm25 (default: what the checkpoint was trained as)" };
-        var outDir = new Option<string?>("--out") { Description = "Output folder (default: RUN/eval/<method>_<data name>)" };
+        var outDir = new Option<string?>("--out") { Description = "Output folder, new or empty (an earlier evaluation is replaced only with --force; default: RUN/eval/<method>_<data name>)" };
         var max = new Option<int>("--max") { Description = "Evaluate at most this many examples per file (0 = all; each row once)" };
         var split = new Option<string>("--split") { Description = "Which split files to use inside a folder", DefaultValueFactory = _ => "test" };
         var bm25K = new Option<int>("--bm25-k") { Description = "Segments BM25 puts in the prompt", DefaultValueFactory = _ => 1 };
         var ttftLr = new Option<double>("--ttft-lr") { Description = "Fixed inner rate of the TTFT baseline", DefaultValueFactory = _ => 3e-3 };
         var overrides = new Argument<string[]>("key=value") { Description = "Test-time overrides of the checkpoint's config, e.g. inner_grad_accum=4", Arity = ArgumentArity.ZeroOrMore };
+        var force = new Option<bool>("--force") { Description = "Replace evaluation folders that already exist (nothing else is ever replaced)" };
         var cmd = new Command("eval", "Evaluate a trained run (or a baseline) on data: outputs.jsonl, metrics.json, summary by task/length/position")
-            { checkpoint, data, method, outDir, max, split, bm25K, ttftLr, overrides };
+            { checkpoint, data, method, outDir, max, split, bm25K, ttftLr, force, overrides };
         cmd.SetHandler(parse =>
         {
-            using var run = TrainedPerk.Open(parse.GetValue(checkpoint)!, parse.GetValue(overrides));
-            string m = parse.GetValue(method) ?? (run.IsFtIcr ? "ft_icr" : "perk");
-            using var ttft = m == "ttft" ? new MetaParameters(run.Base.Model, PerkSettingsMapper.ToSettings(run.Config) with
-                { LearnedStepSizes = false, WeightedLoss = false, InnerLr = parse.GetValue(ttftLr) }, seed: run.Config.Seed) : null;
-            IEvalMethod evalMethod = m switch
+            // Method, data and output folders are settled from the config alone: a refused --out costs no model load.
+            var cfg = TrainedPerk.ReadConfig(parse.GetValue(checkpoint)!, parse.GetValue(overrides), out _);
+            bool ftIcrRun = cfg.Method == "ft_icr";
+            string m = parse.GetValue(method) ?? (ftIcrRun ? "ft_icr" : "perk");
+            string name = m switch
             {
-                "perk" when !run.IsFtIcr => new PerkMethod(run.System, run.Config.MaxNewTokens),
-                "ttft" => new PerkMethod(new PerkSystem(run.Base.Model, run.Base.Tokenizer, ttft!, run.Base.Directory), run.Config.MaxNewTokens, "ttft"),
-                "ft_icr" when run.IsFtIcr => new InContextMethod(run.Base.Model, run.Base.Tokenizer, run.Meta, run.Config.MaxNewTokens, "ft_icr"),
-                "bm25" => new InContextMethod(run.Base.Model, run.Base.Tokenizer, run.IsFtIcr ? run.Meta : null, run.Config.MaxNewTokens,
-                    $"bm25_top{parse.GetValue(bm25K)}", parse.GetValue(bm25K)),
-                "perk" or "ft_icr" => throw new PerkException($"--method {m}: the checkpoint was trained as {run.Config.Method}"),
+                "perk" when !ftIcrRun => "perk",
+                "ttft" => "ttft",
+                "ft_icr" when ftIcrRun => "ft_icr",
+                "bm25" => $"bm25_top{parse.GetValue(bm25K)}",
+                "perk" or "ft_icr" => throw new PerkException($"--method {m}: the checkpoint was trained as {cfg.Method}"),
                 _ => throw new PerkException($"--method {m}: expected perk, ttft, ft_icr or bm25"),
             };
             string d = parse.GetValue(data)!;
             var sets = DataFolder.Discover(d).Where(s => File.Exists(d) || Path.GetFileNameWithoutExtension(s.Name) == parse.GetValue(split)).ToList();
             if (sets.Count == 0) throw new PerkException($"{d}: no {parse.GetValue(split)}.jsonl data found");
+            string? given = parse.GetValue(outDir);
+            string root = given ?? Path.Combine(parse.GetValue(checkpoint)!, "eval");
+            var jobs = sets.Select(s =>
+            {
+                string tag = s.Name.Replace(Path.DirectorySeparatorChar, '_').Replace(".jsonl", "");
+                return (s.Name, s.Load, Tag: tag, Dir: sets.Count == 1 && given != null ? root : Path.Combine(root, $"{name}_{tag}"));
+            }).ToList();
+            if (jobs[0].Dir != root) OutputGuard.Into(root, EvalFolder.SetKind);
+            foreach (var j in jobs) OutputGuard.Folder(j.Dir, EvalFolder.Kind, parse.GetValue(force));
+
+            using var run = TrainedPerk.Open(parse.GetValue(checkpoint)!, parse.GetValue(overrides));
+            using var ttft = m == "ttft" ? new MetaParameters(run.Base.Model, PerkSettingsMapper.ToSettings(run.Config) with
+                { LearnedStepSizes = false, WeightedLoss = false, InnerLr = parse.GetValue(ttftLr) }, seed: run.Config.Seed) : null;
+            IEvalMethod evalMethod = m switch
+            {
+                "perk" => new PerkMethod(run.System, run.Config.MaxNewTokens, name),
+                "ttft" => new PerkMethod(new PerkSystem(run.Base.Model, run.Base.Tokenizer, ttft!, run.Base.Directory), run.Config.MaxNewTokens, name),
+                "ft_icr" => new InContextMethod(run.Base.Model, run.Base.Tokenizer, run.Meta, run.Config.MaxNewTokens, name),
+                _ => new InContextMethod(run.Base.Model, run.Base.Tokenizer, run.IsFtIcr ? run.Meta : null, run.Config.MaxNewTokens, name, parse.GetValue(bm25K)),
+            };
             var all = new List<EvalRecord>();
-            string root = parse.GetValue(outDir) ?? Path.Combine(parse.GetValue(checkpoint)!, "eval");
-            foreach (var (name, load) in sets)
+            foreach (var (setName, load, tag, dir) in jobs)
             {
                 var examples = load();
                 if (parse.GetValue(max) > 0) examples = examples.Take(parse.GetValue(max)).ToList();
-                string tag = name.Replace(Path.DirectorySeparatorChar, '_').Replace(".jsonl", "");
-                string dir = sets.Count == 1 && parse.GetValue(outDir) != null ? root : Path.Combine(root, $"{evalMethod.Name}_{tag}");
-                all.AddRange(EvalHarness.Run(evalMethod, examples, (p, t) => (PerkMetrics.ExactMatch(p, t), PerkMetrics.F1(p, t)), dir, $"eval {tag}"));
-                Console.Error.WriteLine($"eval: {examples.Count} examples of {name} -> {dir}");
+                var records = EvalHarness.Run(evalMethod, examples, (p, t) => (PerkMetrics.ExactMatch(p, t), PerkMetrics.F1(p, t)), null, $"eval {tag}");
+                EvalFolder.Write(dir, records, parse.GetValue(force));
+                all.AddRange(records);
+                Console.Error.WriteLine($"eval: {examples.Count} examples of {setName} -> {dir}");
             }
             Console.WriteLine(ReportWriter.Markdown(all));
             return 0;

@@ -26,15 +26,18 @@ public static class ReportWriter
         return all;
     }
 
+    /// <summary>The files <see cref="Write"/> puts into its folder (and nothing else).</summary>
+    public static readonly IReadOnlyList<string> Files = new[] { "report.md", "accuracy_vs_length.png", "latency_vs_length.png", "accuracy_by_position.png" };
+
     /// <summary>Writes report.md and the PNGs into <paramref name="outDir"/>; returns the markdown.</summary>
     public static string Write(IReadOnlyList<EvalRecord> records, string outDir)
     {
         Directory.CreateDirectory(outDir);
         string md = Markdown(records);
-        IO.AtomicFile.WriteAllText(Path.Combine(outDir, "report.md"), md);
-        PlotByLength(records, r => r.Em * 100, "Accuracy (EM, %)", "Accuracy vs context length", Path.Combine(outDir, "accuracy_vs_length.png"));
-        PlotByLength(records, r => r.EncodeMs + r.AnswerMs, "Latency per question (ms)", "Latency vs context length", Path.Combine(outDir, "latency_vs_length.png"));
-        PlotByPosition(records, Path.Combine(outDir, "accuracy_by_position.png"));
+        IO.AtomicFile.WriteAllText(Path.Combine(outDir, Files[0]), md);
+        PlotByLength(records, r => r.Em * 100, "Accuracy (EM, %)", "Accuracy vs context length", Path.Combine(outDir, Files[1]));
+        PlotByLength(records, r => r.EncodeMs + r.AnswerMs, "Latency per question (ms)", "Latency vs context length", Path.Combine(outDir, Files[2]));
+        PlotByPosition(records, Path.Combine(outDir, Files[3]));
         return md;
     }
 

@@ -20,6 +20,9 @@ public sealed class PerkMemory : IDisposable
     const string DocsKey = "perk_num_documents";
     const string BaseKey = "perk_base_fingerprint";
 
+    /// <summary>A memory folder holds these two files and nothing else; only such a folder is ever replaced.</summary>
+    public static readonly OutputKind Kind = new("memory", new[] { ConfigFile, WeightsFile });
+
     internal PerkMemory(LoraAdapter adapter, IReadOnlyList<Tensor> fastWeights, int numDocuments, IReadOnlyList<double> innerLosses)
     {
         Adapter = adapter;
@@ -49,9 +52,13 @@ public sealed class PerkMemory : IDisposable
     /// <summary>The LoRA state for decoding (dropout off).</summary>
     public LoraState State() => Adapter.State(FastWeights, training: false);
 
-    /// <summary>Writes the memory as a PEFT LoRA adapter folder, atomically (the old folder survives a crash).</summary>
-    public void Save(string directory, string baseModelNameOrPath = "", string? baseFingerprint = null)
+    /// <summary>
+    /// Writes the memory as a PEFT LoRA adapter folder, atomically (the old folder survives a crash). An existing
+    /// folder is replaced only when it is a memory and <paramref name="force"/> is set (<see cref="OutputGuard"/>).
+    /// </summary>
+    public void Save(string directory, string baseModelNameOrPath = "", string? baseFingerprint = null, bool force = false)
     {
+        OutputGuard.Folder(directory, Kind, force);
         var o = Adapter.Options;
         var targets = new JsonArray(Adapter.Selected.Select(i => Adapter.AllTargets[i].Name)
             .Select(n => n[(n.LastIndexOf('.') + 1)..]).Distinct().OrderBy(n => n, StringComparer.Ordinal)

@@ -26,10 +26,7 @@ public sealed class TrainedPerk : IDisposable
     /// <param name="overrides">key=value applied to the saved config (test-time keys; shape-changing keys fail clearly).</param>
     public static TrainedPerk Open(string path, IEnumerable<string>? overrides = null)
     {
-        string dir = CheckpointManager.Resolve(path);
-        string cfgPath = Path.Combine(dir, "config.yaml");
-        if (!File.Exists(cfgPath)) throw new PerkException($"{dir}: config.yaml missing (not a PerkSharp checkpoint)");
-        var cfg = TrainConfigLoader.Load(cfgPath, overrides);
+        var cfg = ReadConfig(path, overrides, out string dir);
         string baseDir = PerkCheckpoint.BaseModel(dir);
         var bm = BaseModel.Load(baseDir, cfg.Bf16);
         try
@@ -41,6 +38,15 @@ public sealed class TrainedPerk : IDisposable
             return new TrainedPerk(dir, cfg, bm, meta);
         }
         catch { bm.Dispose(); throw; }
+    }
+
+    /// <summary>The checkpoint's config without loading anything (so commands can check their outputs first).</summary>
+    public static TrainConfig ReadConfig(string path, IEnumerable<string>? overrides, out string checkpointDir)
+    {
+        checkpointDir = CheckpointManager.Resolve(path);
+        string cfgPath = Path.Combine(checkpointDir, "config.yaml");
+        if (!File.Exists(cfgPath)) throw new PerkException($"{checkpointDir}: config.yaml missing (not a PerkSharp checkpoint)");
+        return TrainConfigLoader.Load(cfgPath, overrides);
     }
 
     public void Dispose() { Meta.Dispose(); Base.Dispose(); }
