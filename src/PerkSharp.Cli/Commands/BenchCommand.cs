@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PerkSharp.Benchmarks;
+using PerkSharp.IO;
 using PerkSharp.Runtime;
 
 namespace PerkSharp.Cli.Commands;
@@ -10,10 +11,14 @@ namespace PerkSharp.Cli.Commands;
 /// </summary>
 public sealed class BenchCommand : ICliCommand
 {
+    /// <summary>What a bench folder holds; `perk bench` overwrites only such a folder, and only with --force.</summary>
+    static readonly OutputKind BenchFolder = new("benchmark", new[] { "summary.json", "summary.md", "*.csv", "*.png" });
+
     public Command Build()
     {
         var quick = new Option<bool>("--quick") { Description = "Short run (~3 min): smaller contexts and fewer steps, every key still measured" };
-        var outDir = new Option<string>("--out") { Description = "Output folder", DefaultValueFactory = _ => "bench-out" };
+        var outDir = new Option<string>("--out") { Description = "Output folder, new or empty (an earlier benchmark is overwritten only with --force)", DefaultValueFactory = _ => "bench-out" };
+        var force = new Option<bool>("--force") { Description = "Overwrite --out if it holds an earlier benchmark (any other folder is never touched)" };
         var only = new Option<string[]>("--only")
         {
             Description = "Run only these phases (gemm, leak, meta, test-time); the others are reported as not measured",
@@ -31,7 +36,7 @@ public sealed class BenchCommand : ICliCommand
         };
         var cmd = new Command("bench", "Measure speed, memory and scaling against this machine's GEMM peak and the FLOP model")
         {
-            quick, outDir, only, budget, leakSteps,
+            quick, outDir, only, budget, leakSteps, force,
         };
         cmd.SetHandler(parse =>
         {
@@ -43,6 +48,7 @@ public sealed class BenchCommand : ICliCommand
             if (!(gb > 0)) throw new PerkException($"--memory-budget-gb must be > 0 (got {gb})");
             int steps = parse.GetValue(leakSteps);
             if (steps < 50) throw new PerkException($"--leak-steps must be >= 50 (got {steps})");
+            OutputGuard.Folder(parse.GetValue(outDir)!, BenchFolder, parse.GetValue(force));   // before minutes of measuring
             var options = new BenchOptions
             {
                 Quick = parse.GetValue(quick),

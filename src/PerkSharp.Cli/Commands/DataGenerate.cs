@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using PerkSharp.Data;
+using PerkSharp.IO;
 using PerkSharp.Runtime;
 
 namespace PerkSharp.Cli.Commands;
@@ -14,7 +15,7 @@ internal static class DataGenerate
     static readonly Option<string> Split = new("--split") { Description = "train | validation | test", DefaultValueFactory = _ => "test" };
     static readonly Option<int> Count = new("--count") { Description = "Number of examples (databases for student_records, queries for longgorilla)", DefaultValueFactory = _ => 100 };
     static readonly Option<ulong> Seed = new("--seed") { Description = "Master seed (per-sample streams derive from it)", DefaultValueFactory = _ => PerkRandom.DefaultSeed };
-    static readonly Option<string> Out = new("--out") { Description = "Output data folder (official layout inside)", Required = true };
+    static readonly Option<string> Out = new("--out") { Description = "Output data folder (official layout inside; an existing data file is replaced only with --force)", Required = true };
     static readonly Option<string> Placement = new("--placement") { Description = "BabiLong fact placement: shuffled | blocked", DefaultValueFactory = _ => "shuffled" };
     static readonly Option<int> SegmentTokens = new("--segment-tokens") { Description = "BabiLong segment size in GPT-2 tokens", DefaultValueFactory = _ => 256 };
     static readonly Option<string> BudgetRuleOpt = new("--budget-rule") { Description = "perk (N×1024 tokens) | babilong (N×1000−300)", DefaultValueFactory = _ => "perk" };
@@ -25,11 +26,12 @@ internal static class DataGenerate
     static readonly Option<string> Location = new("--location") { Description = "LongGorilla gold position: pre | mid | post | rnd | all", DefaultValueFactory = _ => "all" };
     static readonly Option<string?> Gorilla = new("--gorilla") { Description = "Folder with Gorilla's api/ and apibench/ files (default: ../shared/data/gorilla relative to the repository)" };
     static readonly Option<bool> KeepBabiSentences = new("--keep-babi-sentences") { Description = "Do not drop haystack sentences that name a bAbI agent together with a location" };
+    static readonly Option<bool> Force = new("--force") { Description = "Replace data files that already exist under --out (other files there are never touched)" };
 
     public static Command Build()
     {
         var cmd = new Command("generate", "Generate task data deterministically (e.g. --task babilong --subset qa2 --length 8k --split test --count 100 --seed 7 --out DIR)");
-        foreach (var o in new Option[] { Task, Subset, Length, Split, Count, Seed, Out, Placement, SegmentTokens, BudgetRuleOpt, Haystack, KeepBabiSentences, Query, WithSupport, Hub, Location, Gorilla })
+        foreach (var o in new Option[] { Task, Subset, Length, Split, Count, Seed, Out, Placement, SegmentTokens, BudgetRuleOpt, Haystack, KeepBabiSentences, Query, WithSupport, Hub, Location, Gorilla, Force })
             cmd.Options.Add(o);
         cmd.SetHandler(Run, needsTorch: false);
         return cmd;
@@ -60,9 +62,10 @@ internal static class DataGenerate
         var rule = Rule(p);
         var opts = new BabiLongOptions(subset[2] - '0', length, split, p.GetValue(Seed), p.GetValue(Placement)!, p.GetValue(SegmentTokens), rule,
             !p.GetValue(KeepBabiSentences));
+        string path = OfficialReader.PathOf(p.GetValue(Out)!, "babilong", opts.Subset, split);
+        OutputGuard.Files(new[] { path }, p.GetValue(Force));
         string? hayDir = p.GetValue(Haystack);
         var corpus = hayDir != null ? HaystackCorpus.FromDirectory(hayDir, split) : HaystackCorpus.Embedded(split);
-        string path = OfficialReader.PathOf(p.GetValue(Out)!, "babilong", opts.Subset, split);
 
         var clock = Stopwatch.StartNew();
         var lines = new List<string>(count);
@@ -107,6 +110,7 @@ internal static class DataGenerate
         ulong seed = p.GetValue(Seed);
         bool support = p.GetValue(WithSupport);
         string dir = Path.Combine(p.GetValue(Out)!, "student_records", length, split);
+        OutputGuard.Files(queries.Prepend("context").Select(q => Path.Combine(dir, q + ".jsonl")), p.GetValue(Force));
         var clock = Stopwatch.StartNew();
         var dbs = new List<StudentDatabase>(count);
         using (var bar = new Progress($"student_records/{length}/{split}", count))
@@ -130,6 +134,7 @@ internal static class DataGenerate
         var locations = location == "all" ? LongGorillaGenerator.Locations
             : LongGorillaGenerator.Locations.Contains(location) ? new[] { location }
             : throw new PerkException($"--location {location}: expected pre, mid, post, rnd or all");
+        OutputGuard.Files(locations.Select(loc => OfficialReader.PathOf(p.GetValue(Out)!, "longgorilla", LongGorillaGenerator.Subset(hub, loc), split)), p.GetValue(Force));
         var data = GorillaData.Load(p.GetValue(Gorilla) ?? DefaultGorillaDir(), hub);
         var queries = data.QueriesOf(split);
         if (count > queries.Count)

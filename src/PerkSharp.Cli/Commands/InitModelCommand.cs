@@ -4,6 +4,7 @@ using PerkSharp.IO;
 using PerkSharp.Models;
 using PerkSharp.Runtime;
 using PerkSharp.Tokenization;
+using PerkSharp.Training;
 
 namespace PerkSharp.Cli.Commands;
 
@@ -25,7 +26,7 @@ public sealed class InitModelCommand : ICliCommand
     static readonly Option<int?> Positions = new("--positions") { Description = "Maximum positions (default 1024 for gpt2, 2048 otherwise)" };
     static readonly Option<long> Seed = new("--seed") { Description = "Random seed of the weights", DefaultValueFactory = _ => 0L };
     static readonly Option<string> DType = new("--dtype") { Description = "float32 | bfloat16", DefaultValueFactory = _ => "float32" };
-    static readonly Option<bool> Force = new("--force") { Description = "Replace DIR if it already holds files" };
+    static readonly Option<bool> Force = new("--force") { Description = "Replace DIR if it already holds a model (any other folder is never replaced)" };
 
     public Command Build()
     {
@@ -39,8 +40,7 @@ public sealed class InitModelCommand : ICliCommand
                 parse.GetValue(KvHeads), parse.GetValue(Intermediate), parse.GetValue(Vocab), parse.GetValue(Positions),
                 parse.GetValue(Seed), parse.GetValue(DType)!);
             string outDir = parse.GetValue(Out)!;
-            if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !parse.GetValue(Force))
-                throw new PerkException($"{outDir}: folder is not empty (use --force to replace it)");
+            OutputGuard.Folder(outDir, BaseModel.Kind, parse.GetValue(Force));   // --force replaces a model, never other files
             var (config, dtype, tokenizer) = spec.Resolve();
             using var model = ModelFactory.Create(config, dtype, spec.Seed);
             // Written into a sibling temp folder and swapped in: a failure leaves no partial checkpoint.

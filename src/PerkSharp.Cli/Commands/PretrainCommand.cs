@@ -11,7 +11,8 @@ public sealed class PretrainCommand : ICliCommand
     public Command Build()
     {
         var o = new PretrainOptions();
-        var outDir = new Option<string>("--out") { Description = "Output HF model folder", Required = true };
+        var outDir = new Option<string>("--out") { Description = "Output HF model folder: new, empty, or one pretrained with the same recipe (reused)", Required = true };
+        var force = new Option<bool>("--force") { Description = "Replace --out if it holds a model pretrained otherwise (any other folder is never replaced)" };
         var data = new Option<string[]>("--data") { Description = "Task JSONL files or folders whose train.jsonl files add task text (repeatable)", AllowMultipleArgumentsPerToken = true };
         var prose = new Option<int>("--prose") { Description = "Haystack prose sentences of the training books to include", DefaultValueFactory = _ => 6000 };
         var vocab = new Option<int>("--vocab") { Description = "Maximum vocabulary size", DefaultValueFactory = _ => 3000 };
@@ -28,7 +29,7 @@ public sealed class PretrainCommand : ICliCommand
         var drills = new Option<int>("--drills") { Description = "In-context BabiLong drills (short stories, question, tagged answer) added to the corpus", DefaultValueFactory = _ => o.Drills };
         var tasks = new Option<int[]>("--drill-tasks") { Description = "bAbI tasks of the drills", DefaultValueFactory = _ => new[] { 1 }, AllowMultipleArgumentsPerToken = true };
         var cmd = new Command("pretrain", "Train a tiny GPT-2 (WordLevel tokenizer) from scratch on task text plus haystack prose; save as an HF folder")
-            { outDir, data, prose, vocab, steps, layers, hidden, heads, positions, window, lr, drills, tasks, batch, longEvery, initStd };
+            { outDir, force, data, prose, vocab, steps, layers, hidden, heads, positions, window, lr, drills, tasks, batch, longEvery, initStd };
         cmd.SetHandler(parse =>
         {
             var opts = new PretrainOptions
@@ -43,7 +44,7 @@ public sealed class PretrainCommand : ICliCommand
                 foreach (var (name, load) in DataFolder.Discover(d))
                     if (File.Exists(d) || Path.GetFileNameWithoutExtension(name) == "train") train.AddRange(load());
             string dir = parse.GetValue(outDir)!;
-            using var bm = BaseModel.LoadOrPretrain(dir, () => QuickstartData.PretrainCorpus(train, parse.GetValue(prose), parse.GetValue(tasks), opts.Drills), opts, parse.GetValue(vocab), Console.Error);
+            using var bm = BaseModel.LoadOrPretrain(dir, () => QuickstartData.PretrainCorpus(train, parse.GetValue(prose), parse.GetValue(tasks), opts.Drills), opts, parse.GetValue(vocab), Console.Error, parse.GetValue(force));
             Console.WriteLine($"pretrain: {bm.Describe()} ({train.Count} task examples in the corpus)");
             return 0;
         });

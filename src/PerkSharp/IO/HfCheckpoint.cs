@@ -113,6 +113,12 @@ public static class HfCheckpoint
             throw new PerkException($"{files.Source}: tensor \"lm_head.weight\" differs from {embKey} but config.json ties them (set \"tie_word_embeddings\": false for a separate head)");
     }
 
+    /// <summary>Every file <see cref="Save"/> may write (the tokenizer files of both tokenizer kinds).</summary>
+    public static readonly IReadOnlyList<string> SavedFiles = new[]
+    {
+        "config.json", CheckpointFiles.Single, "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt",
+    };
+
     /// <summary>
     /// Writes config.json, model.safetensors (model dtype, {"format": "pt"}) and the tokenizer files into
     /// <paramref name="dir"/>. Refuses to write a checkpoint containing NaN or Inf.

@@ -14,6 +14,9 @@ public sealed class BaseModel : IDisposable
 {
     public const string RecipeFile = "pretrain_recipe.txt";
 
+    /// <summary>A model folder as perk writes it (init-model, pretrain); only such a folder is ever replaced.</summary>
+    public static readonly OutputKind Kind = new("model", HfCheckpoint.SavedFiles.Append(RecipeFile).ToArray());
+
     BaseModel(LoadedModel loaded, bool reused) { Loaded = loaded; Reused = reused; }
 
     public LoadedModel Loaded { get; }
@@ -27,7 +30,11 @@ public sealed class BaseModel : IDisposable
         new(HfCheckpoint.Load(dir, bf16 ? TorchSharp.torch.ScalarType.BFloat16 : null), reused: true);
 
     /// <summary>Loads <paramref name="dir"/> if it was pretrained with the same recipe, else pretrains and saves it.</summary>
-    public static BaseModel LoadOrPretrain(string dir, Func<List<string>> corpus, PretrainOptions o, int maxVocab, TextWriter log)
+    /// <param name="force">
+    /// Replace a model folder that cannot be reused (the quickstart does; `perk pretrain` only with --force). Either way
+    /// a folder that is not a model is refused, before pretraining.
+    /// </param>
+    public static BaseModel LoadOrPretrain(string dir, Func<List<string>> corpus, PretrainOptions o, int maxVocab, TextWriter log, bool force = true)
     {
         string recipe = Recipe(o, maxVocab);
         string marker = Path.Combine(dir, RecipeFile);
@@ -36,6 +43,7 @@ public sealed class BaseModel : IDisposable
             try { return Load(dir); }
             catch (PerkException e) { log.WriteLine($"pretrain: cannot reuse {dir} ({e.Message}); training again"); }
         }
+        OutputGuard.Folder(dir, Kind, force);
         var docs = corpus();
         var tok = WordLevelTokenizer.Build(docs, maxVocab);
         var stream = Pretrainer.Stream(docs, tok);
@@ -48,9 +56,12 @@ public sealed class BaseModel : IDisposable
         }
         try
         {
-            if (System.IO.Directory.Exists(dir)) System.IO.Directory.Delete(dir, true);
-            HfCheckpoint.Save(dir, model, tok);
-            AtomicFile.WriteAllText(marker, recipe);                  // last: a folder without it is never reused
+            // Swapped in whole: a crash leaves the old folder, and the recipe is only ever beside complete weights.
+            AtomicFile.WriteDirectory(dir, tmp =>
+            {
+                HfCheckpoint.Save(tmp, model, tok);
+                AtomicFile.WriteAllText(Path.Combine(tmp, RecipeFile), recipe);
+            });
         }
         finally { model.Dispose(); }
         return new BaseModel(HfCheckpoint.Load(dir), reused: false);

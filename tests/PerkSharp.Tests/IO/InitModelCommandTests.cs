@@ -98,14 +98,21 @@ public class InitModelCommandTests : IDisposable
     }
 
     [Fact]
-    public void NonEmptyOutputNeedsForce()
+    public void AnExistingModelIsReplacedOnlyWithForceAndOtherFilesNever()
     {
         string dir = Path.Combine(_dir, "full");
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "keep.txt"), "x");
-        Assert.Equal(CliGlobals.UserError, Run("init-model", "--arch", "gpt2", "--hidden", "16", "--heads", "2", "--out", dir));
-        Assert.True(File.Exists(Path.Combine(dir, "keep.txt")));
-        Assert.Equal(0, Run("init-model", "--arch", "gpt2", "--hidden", "16", "--heads", "2", "--out", dir, "--force"));
-        Assert.True(File.Exists(Path.Combine(dir, "model.safetensors")));
+        foreach (var force in new[] { Array.Empty<string>(), new[] { "--force" } })
+            Assert.Equal(CliGlobals.UserError, Run(new[] { "init-model", "--arch", "gpt2", "--hidden", "16", "--heads", "2", "--out", dir }.Concat(force).ToArray()));
+        Assert.Equal(new[] { "keep.txt" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName));
+
+        string model = Path.Combine(_dir, "model");
+        Assert.Equal(0, Run("init-model", "--arch", "gpt2", "--hidden", "16", "--heads", "2", "--out", model));
+        var before = File.ReadAllBytes(Path.Combine(model, "model.safetensors"));
+        Assert.Equal(CliGlobals.UserError, Run("init-model", "--arch", "gpt2", "--hidden", "16", "--heads", "2", "--seed", "3", "--out", model));
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(model, "model.safetensors")));
+        Assert.Equal(0, Run("init-model", "--arch", "gpt2", "--hidden", "16", "--heads", "2", "--seed", "3", "--out", model, "--force"));
+        Assert.NotEqual(before, File.ReadAllBytes(Path.Combine(model, "model.safetensors")));
     }
 }
