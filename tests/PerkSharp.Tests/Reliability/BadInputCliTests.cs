@@ -18,7 +18,7 @@ public static class BadInputCli
         ["runtime"] = new[] { "gen-", "opt-" },
         ["run"] = new[] { "run-" },
         ["config"] = new[] { "yaml-" },
-        ["data"] = new[] { "data-", "generate-" },
+        ["data"] = new[] { "data-", "generate-", "report-" },
     };
 
     public static IEnumerable<object[]> Names(string area) =>

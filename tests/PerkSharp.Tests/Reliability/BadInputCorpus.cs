@@ -82,6 +82,8 @@ public static class BadInputCorpus
         new("cfg-rope-scaling-unsupported", d => CheckModel(ModelWithConfig(Sub(d, "m"), c => c["rope_scaling"] = new JsonObject { ["rope_type"] = "yarn", ["factor"] = 4.0 }, Qwen2Config())), "rope_scaling type \"yarn\""),
         new("cfg-is-a-folder", d => { var m = ModelFolder(Sub(d, "m"), null, ValidSafetensors()); Directory.CreateDirectory(Sub(m, "config.json")); return CheckModel(m); }, "is a folder"),
         new("model-folder-missing", d => CheckModel(Sub(d, "nope")), "model folder not found"),
+        new("model-init-force-onto-other-files", d => { Directory.CreateDirectory(Sub(d, "m")); File.WriteAllText(Sub(d, "m/keep.txt"), "x"); return new[] { "init-model", "--arch", "gpt2", "--hidden", "16", "--heads", "2", "--out", Sub(d, "m"), "--force" }; }, "not empty and not a model (it holds \"keep.txt\")"),
+        new("model-pretrain-out-holds-other-files", d => { Directory.CreateDirectory(Sub(d, "m")); File.WriteAllText(Sub(d, "m/notes.txt"), "x"); return new[] { "pretrain", "--out", Sub(d, "m"), "--steps", "1", "--prose", "10", "--drills", "0" }; }, "not empty and not a model (it holds \"notes.txt\")"),
         new("model-folder-is-a-file", d => { File.WriteAllText(Sub(d, "f"), "x"); return CheckModel(Sub(d, "f")); }, "is a file"),
 
         // --- perk generate: token ids, positions, folders; global options --------------------------------------------
@@ -116,6 +118,14 @@ public static class BadInputCorpus
         new("run-ask-memory-rank-differs", d => { Trained(d); var p = Sub(d, "mem/adapter_config.json"); File.WriteAllText(p, File.ReadAllText(p).Replace("\"r\": 2", "\"r\": 4")); return Ask(d); }, "\"r\" is 4", Relaxed: true),
         new("run-ask-memory-weights-truncated", d => { Trained(d); Cut(Sub(d, "mem/adapter_model.safetensors"), 50); return Ask(d); }, "exceeds the file size", Relaxed: true),
         new("run-ask-memory-config-broken", d => { Trained(d); File.WriteAllText(Sub(d, "mem/adapter_config.json"), "[1,"); return Ask(d); }, "adapter_config.json: invalid JSON", Relaxed: true),
+        // Issue 16: an --out that is not new, empty or an artefact of the same kind is refused before any work (one line).
+        new("run-encode-out-holds-the-document", d => { Trained(d); Directory.CreateDirectory(Sub(d, "docs")); File.Copy(Sub(d, "doc.txt"), Sub(d, "docs/doc.txt")); return EncodeTo(d, "docs/doc.txt", "docs"); }, "not empty and not a memory (it holds \"doc.txt\")"),
+        new("run-encode-out-is-the-run", d => { Trained(d); return EncodeTo(d, "doc.txt", "run", "--force"); }, "not empty and not a memory (it holds \"checkpoints/\")"),
+        new("run-encode-out-is-a-file", d => { Trained(d); return EncodeTo(d, "doc.txt", "doc.txt"); }, "is a file, not a folder"),
+        new("run-encode-out-memory-without-force", d => { Trained(d); return EncodeTo(d, "doc.txt", "mem"); }, "already holds a memory (use --force to replace it)"),
+        new("run-encode-out-name-too-long", d => { Trained(d); return EncodeTo(d, "doc.txt", new string('m', 256)); }, "is 256 bytes long"),
+        new("run-eval-out-is-a-file", d => { Trained(d); return EvalTo(d, "doc.txt"); }, "is a file, not a folder"),
+        new("run-eval-out-holds-other-files", d => { Trained(d); return EvalTo(d, "data", "--force"); }, "not empty and not an evaluation (it holds \"babilong/\")"),
         new("run-eval-checkpoint-not-a-run", d => { Trained(d); return new[] { "eval", "--checkpoint", Sub(d, "data"), "--data", Sub(d, "data") }; }, "neither a checkpoint folder", Relaxed: true),
 
         // --- YAML train configs ------------------------------------------------------------------------------------
@@ -156,6 +166,9 @@ public static class BadInputCorpus
         // --- outputs: a failing command leaves no partial output ---------------------------------------------------
         new("generate-haystack-missing", d => new[] { "data", "generate", "--task", "babilong", "--count", "2", "--length", "1k", "--haystack", Sub(d, "no-hay"), "--out", Sub(d, "out") }, "no-hay", Output: "out"),
         new("generate-unknown-task", d => new[] { "data", "generate", "--task", "squad", "--count", "2", "--out", Sub(d, "out") }, "--task squad", Output: "out"),
+        new("generate-out-file-exists", d => { Directory.CreateDirectory(Sub(d, "out/babilong/qa1_1k")); File.WriteAllText(Sub(d, "out/babilong/qa1_1k/test.jsonl"), "mine\n"); return new[] { "data", "generate", "--task", "babilong", "--count", "2", "--length", "1k", "--out", Sub(d, "out") }; }, "test.jsonl: already exists (use --force to replace it)"),
+        new("generate-out-is-a-file", d => { File.WriteAllText(Sub(d, "out"), "mine"); return new[] { "data", "generate", "--task", "babilong", "--count", "2", "--length", "1k", "--out", Sub(d, "out") }; }, "is a file, not a folder"),
+        new("report-out-report-exists", d => { Directory.CreateDirectory(Sub(d, "r")); File.WriteAllText(Sub(d, "r/report.md"), "mine"); return new[] { "report", Sub(d, "r") }; }, "report.md: already exists (use --force to replace it)"),
         new("generate-zero-count", d => new[] { "data", "generate", "--task", "babilong", "--count", "0", "--out", Sub(d, "out") }, "--count 0", Output: "out"),
     };
 
@@ -164,6 +177,10 @@ public static class BadInputCorpus
         new[] { "train", "--config", Path.Combine(Trained(d), "train.yaml"), "--threads", "1" }.Concat(rest).ToArray();
     static string[] Encode(string d, string doc) =>
         new[] { "encode", "--checkpoint", Sub(d, "run"), "--document", Sub(d, doc), "--out", Sub(d, "m2"), "--threads", "1" };
+    static string[] EncodeTo(string d, string doc, string outDir, params string[] rest) =>
+        new[] { "encode", "--checkpoint", Sub(d, "run"), "--document", Sub(d, doc), "--out", Sub(d, outDir), "--threads", "1" }.Concat(rest).ToArray();
+    static string[] EvalTo(string d, string outDir, params string[] rest) =>
+        new[] { "eval", "--checkpoint", Sub(d, "run"), "--data", Sub(d, "data"), "--split", "train", "--out", Sub(d, outDir), "--threads", "1" }.Concat(rest).ToArray();
     static string[] Ask(string d) => new[] { "ask", "--checkpoint", Sub(d, "run"), "--memory", Sub(d, "mem"), "Where is Mary?", "--threads", "1" };
     static void Cut(string path, int bytes) => File.WriteAllBytes(path, File.ReadAllBytes(path)[..bytes]);
     static void Long(string path)
