@@ -69,7 +69,12 @@ public sealed class MetaTrainer : IDisposable
             if (state.TotalSteps != total)
                 throw new PerkException($"{_runDir}: the run was planned for {state.TotalSteps} steps, this config gives {total} (change neither data nor epochs when resuming)");
         }
-        else PerkCheckpoint.EnsureFreshRunDir(_runDir);
+        else
+        {
+            PerkCheckpoint.EnsureFreshRunDir(_runDir);
+            // Curriculum: the LoRA init, rates and token weights learned by an earlier run (fresh outer optimizer and schedule).
+            if (_cfg.InitFrom.Length > 0) PerkCheckpoint.LoadMeta(CheckpointManager.Resolve(_cfg.InitFrom), Meta);
+        }
         Directory.CreateDirectory(_runDir);
         IO.AtomicFile.WriteAllText(Path.Combine(_runDir, "config.yaml"), TrainConfigLoader.ToYaml(_cfg));
         using var log = new RunLog(_runDir, resume ? state.GlobalStep : null);

@@ -58,6 +58,8 @@ public sealed class TrainConfig
     [Key("patience", "early stopping: validations without val_loss improvement", Min = 1)] public int Patience { get; set; } = 10;
     [Key("monitor", "checkpoint metric", OneOf = new[] { "val_loss" })] public string Monitor { get; set; } = "val_loss";
     [Key("save_top_k", "best checkpoints kept (by val_loss), plus last (ours)", Min = 0, Max = 1000)] public int SaveTopK { get; set; } = 10;
+    [Key("init_from", "start from this PERK run's (best) or checkpoint's meta-parameters, e.g. a 0k run before 1k (curriculum; ours)")]
+    public string InitFrom { get; set; } = "";
     [Key("seed", "seed of data order, doc-id permutations and dropout")] public int Seed { get; set; } = 42;
 
     // --- data -------------------------------------------------------------------------------------------------
