@@ -21,7 +21,7 @@ public sealed class BenchCommand : ICliCommand
         var force = new Option<bool>("--force") { Description = "Overwrite --out if it holds an earlier benchmark (any other folder is never touched)" };
         var only = new Option<string[]>("--only")
         {
-            Description = "Run only these phases (gemm, leak, meta, test-time); the others are reported as not measured",
+            Description = "Run only these phases (gemm, leak, meta, tiny-batch, test-time); the others are reported as not measured",
             AllowMultipleArgumentsPerToken = true,
         };
         var budget = new Option<double>("--memory-budget-gb")

@@ -3,7 +3,7 @@ namespace PerkSharp.Benchmarks;
 /// <summary>What `perk bench` runs and how large. Quick: ~3 minutes; full: up to ~30 minutes on 2 cores.</summary>
 public sealed record BenchOptions
 {
-    public static readonly string[] AllPhases = { "gemm", "leak", "meta", "test-time" };
+    public static readonly string[] AllPhases = { "gemm", "leak", "meta", "tiny-batch", "test-time" };
 
     public bool Quick { get; init; }
     public string OutDir { get; init; } = "bench-out";

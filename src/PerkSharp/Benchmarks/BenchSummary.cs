@@ -21,7 +21,8 @@ public sealed class BenchSummary
     {
         "gemm_gflops", "meta_step_mfu", "test_time_mfu", "icr_prefill_mfu", "test_time_scaling_32k_4k",
         "accum16_memory_ratio", "truncated_full_peak_ratio", "rss_growth_50_500", "break_even_tokens",
-        "break_even_model_tokens",
+        "break_even_model_tokens", "tiny_meta_examples_per_second_b1", "tiny_meta_examples_per_second_best",
+        "meta_batch_speedup", "tiny_meta_step_mfu",
     };
 
     public static readonly BenchGoal[] Goals =
@@ -33,6 +34,8 @@ public sealed class BenchSummary
         new("accum16_memory_ratio", "<=", 0.15, "peak activation memory k=16 / k=1"),
         new("truncated_full_peak_ratio", "<=", 0.60, "meta-step peak activation memory T=2 / full (N=4)"),
         new("rss_growth_50_500", "<=", 0.05, "RSS growth from meta-step 50 to 500 (tiny model)"),
+        new("meta_batch_speedup", ">=", 4.0, "meta-examples/s with the best train_batch_size / with B = 1 (quickstart shapes)"),
+        new("tiny_meta_step_mfu", ">=", 0.35, "meta-step FLOP/s / GEMM peak at the best B (quickstart shapes)"),
         new("break_even_ratio", "<=", 1.5, "measured break-even / model break-even (either way round)"),
     };
 
