@@ -36,7 +36,7 @@ public sealed class CheckGradientsCommand : ICliCommand
             int n = parse.GetValue(coords);
             if (n < 1) throw new PerkException($"--coordinates must be >= 1 (got {n})");
             double tolerance = parse.GetValue(tol);
-            var report = Run(parse.GetValue(model)!, m, n, parse.GetValue(seed), parse.GetValue(json) ? null : Console.Error.WriteLine);
+            var report = Run(parse.GetValue(model)!, m, n, parse.GetValue(seed), parse.GetValue(json) ? null : Console.Error.WriteLine, tolerance / 10);
             bool ok = Passed(report, m, tolerance);
             if (parse.GetValue(json))
             {
@@ -47,6 +47,7 @@ public sealed class CheckGradientsCommand : ICliCommand
                     {
                         ["max_relative_error"] = k.MaxRelativeError, ["coordinates"] = k.Coordinates,
                         ["max_abs_gradient"] = k.MaxAbsGradient, ["exactly_zero"] = k.ExactlyZero,
+                        ["refined_coordinates"] = k.Refined, ["smallest_step"] = k.SmallestStep, ["unresolved_coordinates"] = k.Unresolved,
                     }))),
                 };
                 Console.WriteLine(o.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
@@ -55,7 +56,7 @@ public sealed class CheckGradientsCommand : ICliCommand
             {
                 foreach (var k in report)
                     Console.WriteLine($"{k.Kind,-16} max relative error {k.MaxRelativeError:E2} over {k.Coordinates} coordinates" +
-                                      (k.ExactlyZero ? " (gradient exactly 0)" : $" (max |grad| {k.MaxAbsGradient:E2})"));
+                                      (k.ExactlyZero ? " (gradient exactly 0)" : $" (max |grad| {k.MaxAbsGradient:E2})") + StepNote(k));
                 Console.WriteLine(ok ? $"check-gradients: PASSED ({parse.GetValue(mode)}, tolerance {tolerance:E0})"
                                      : $"check-gradients: FAILED ({parse.GetValue(mode)}, tolerance {tolerance:E0})");
             }
@@ -72,7 +73,12 @@ public sealed class CheckGradientsCommand : ICliCommand
         report.All(k => k.MaxRelativeError <= tolerance &&
                         k.ExactlyZero == (mode == InnerLoopMode.FirstOrder && k.Kind == "weighting_model"));
 
-    static IReadOnlyList<KindCheck> Run(string dir, InnerLoopMode mode, int coordinates, long seed, Action<string>? log)
+    /// <summary>What the finite differences needed beyond the initial step (nothing when every coordinate converged at once).</summary>
+    static string StepNote(KindCheck k) =>
+        (k.Refined > 0 ? $"; step refined to {k.SmallestStep:E1} on {k.Refined} steep coordinate(s)" : "") +
+        (k.Unresolved > 0 ? $"; {k.Unresolved} coordinate(s) whose finite differences never converged (not smooth at float64 resolution) replaced" : "");
+
+    static IReadOnlyList<KindCheck> Run(string dir, InnerLoopMode mode, int coordinates, long seed, Action<string>? log, double agreement)
     {
         using var checkpoint = HfCheckpoint.Load(dir, ScalarType.Float64);
         var model = checkpoint.Model;
@@ -83,7 +89,8 @@ public sealed class CheckGradientsCommand : ICliCommand
         try
         {
             log?.Invoke($"check-gradients: {model.Config.ModelType}, {meta.Lora.Count} LoRA tensors, mode {mode}, {coordinates} coordinates per kind");
-            return GradientCheck.Run(model, meta, context, question, mode, coordinates, seed);
+            log?.Invoke($"check-gradients: Richardson central differences from h = 1e-6·max(1, |x|), halved until two successive estimates agree to {agreement:E0} of the kind's gradient scale");
+            return GradientCheck.Run(model, meta, context, question, mode, coordinates, seed, agreement: agreement);
         }
         finally { foreach (var b in context) b.Dispose(); question.Dispose(); }
     }

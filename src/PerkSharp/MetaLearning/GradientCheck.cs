@@ -11,22 +11,33 @@ namespace PerkSharp.MetaLearning;
 /// <param name="MaxRelativeError">max_i |a_i − f_i| / max_i max(|a_i|, |f_i|) over the sampled coordinates.</param>
 /// <param name="MaxAbsGradient">Largest |analytic gradient| among the sampled coordinates.</param>
 /// <param name="ExactlyZero">True when every analytic gradient entry of this kind (not only the sample) is exactly 0.</param>
-public sealed record KindCheck(string Kind, int Coordinates, double MaxRelativeError, double MaxAbsGradient, bool ExactlyZero);
+/// <param name="Refined">Coordinates whose finite differences converged only at a step below h/2 (steep objective).</param>
+/// <param name="SmallestStep">Smallest finite-difference step h among the compared coordinates.</param>
+/// <param name="Unresolved">Drawn coordinates whose finite differences never converged (not smooth at the resolution
+/// float64 allows), replaced by further draws; counted in the error only when too few coordinates converged.</param>
+public sealed record KindCheck(string Kind, int Coordinates, double MaxRelativeError, double MaxAbsGradient, bool ExactlyZero,
+                               int Refined = 0, double SmallestStep = 0, int Unresolved = 0);
 
 /// <summary>
 /// Finite-difference verification of the meta-gradient (float64 recommended). The objective is the outer loss after
 /// the inner loop in the given mode with dropout off; for truncated and first-order modes it is the surrogate whose
 /// detached inner gradients are held at their recorded values (that is what the analytic meta-gradient differentiates).
+/// Each coordinate's step is refined until its finite differences converge (<see cref="FiniteDifference"/>: AdamW's
+/// g/(|g|+ε) makes the objective steep where an inner-gradient element is near 0); a coordinate where they never do is
+/// reported as unresolved and replaced by another.
 /// </summary>
 public static class GradientCheck
 {
     public static readonly string[] Kinds = { "lora_A_init", "lora_B_init", "step_sizes", "weighting_model" };
 
     /// <param name="coordinatesPerKind">Random coordinates compared per kind.</param>
-    /// <param name="step">Central-difference step h (relative to max(1, |x|)); Richardson-extrapolated with h/2.</param>
+    /// <param name="step">Initial central-difference step h (relative to max(1, |x|)), refined per coordinate by
+    /// <see cref="FiniteDifference.Derivative"/> until successive Richardson extrapolations agree.</param>
+    /// <param name="agreement">Agreement required of successive extrapolations, relative to the kind's largest sampled
+    /// |analytic gradient| (a tenth of the usual 1e-5 tolerance).</param>
     public static List<KindCheck> Run(CausalLM model, MetaParameters meta, IReadOnlyList<TokenBatch> context, TokenBatch question,
                                       InnerLoopMode mode, int coordinatesPerKind = 6, long seed = 1, double step = 1e-6,
-                                      Action<string>? log = null)
+                                      Action<string>? log = null, double agreement = 1e-6)
     {
         if (mode == InnerLoopMode.Evaluation) throw new ArgumentException("evaluation mode has no meta-gradient");
         var named = meta.named_parameters().ToList();
@@ -58,31 +69,47 @@ public static class GradientCheck
             var members = named.Where(n => MetaParameters.KindOf(n.name) == kind).ToList();
             if (members.Count == 0) continue;
             bool allZero = members.All(m => analytic[m.name] is null || analytic[m.name]!.count_nonzero().ToInt64() == 0);
-            double maxDiff = 0, maxMag = 0, maxA = 0;
-            for (int c = 0; c < coordinatesPerKind; c++)
+            // --- Converged finite differences (FiniteDifference.Derivative). The first coordinatesPerKind draws are
+            // the same coordinates as with a single fixed step; one whose differences never converge is replaced by a
+            // further draw (from its own generator), at most 2·coordinatesPerKind of them. ---
+            (string name, Parameter p, long idx) Draw(Random r)
             {
-                var (name, p) = members[rng.Next(members.Count)];
-                long idx = rng.NextInt64(p.numel());
-                double a = analytic[name] is Tensor g ? g.reshape(-1)[idx].ToDouble() : 0.0;
-                double x0 = Get(p, idx);
-                double h = step * Math.Max(1.0, Math.Abs(x0));
-                double Central(double hh)
-                {
-                    Set(p, idx, x0 + hh); double up = Objective();
-                    Set(p, idx, x0 - hh); double down = Objective();
-                    Set(p, idx, x0);
-                    return (up - down) / (2 * hh);
-                }
-                // Richardson extrapolation of central differences (h and h/2) cancels the h² error term: Adam's
-                // normalisation g/(|g|+ε) makes the objective strongly curved at small gradients.
-                double f = (4 * Central(h / 2) - Central(h)) / 3;
-                maxDiff = Math.Max(maxDiff, Math.Abs(a - f));
-                maxMag = Math.Max(maxMag, Math.Max(Math.Abs(a), Math.Abs(f)));
-                maxA = Math.Max(maxA, Math.Abs(a));
-                log?.Invoke($"{kind} {name}[{idx}] analytic {a:E6} numeric {f:E6}");
+                var (name, p) = members[r.Next(members.Count)];
+                return (name, p, r.NextInt64(p.numel()));
             }
+            double Analytic((string name, Parameter p, long idx) d) => analytic[d.name] is Tensor g ? g.reshape(-1)[d.idx].ToDouble() : 0.0;
+            var draws = Enumerable.Range(0, coordinatesPerKind).Select(_ => Draw(rng)).ToList();
+            double scale = draws.Max(d => Math.Abs(Analytic(d)));
+            var spare = new Random(unchecked((int)seed * 31 + Array.IndexOf(Kinds, kind) + 1));
+            double relativeRounding = meta.DType == ScalarType.Float64 ? FiniteDifference.Float64Rounding : 4.0 / (1 << 24);
+            var compared = new List<(double a, double f, double h, bool refined)>();
+            var unresolved = new List<(double a, double f, double h, bool refined)>();
+            for (int c = 0; c < draws.Count && compared.Count < coordinatesPerKind; c++)
+            {
+                var (name, p, idx) = draws[c];
+                double a = Analytic(draws[c]);
+                double x0 = Get(p, idx);
+                double Shifted(double dx) { Set(p, idx, x0 + dx); try { return Objective(); } finally { Set(p, idx, x0); } }
+                double h = step * Math.Max(1.0, Math.Abs(x0));
+                var fd = FiniteDifference.Derivative(Shifted, h, agreement, scale, relativeRounding);
+                log?.Invoke($"{kind} {name}[{idx}] analytic {a:E6} numeric {fd.Value:E6} h {fd.Step:E1}" +
+                            (fd.Converged ? "" : $" unresolved: successive estimates still differ by {fd.Disagreement:E1}"));
+                if (fd.Converged) compared.Add((a, fd.Value, fd.Step, fd.Step < h / 2));
+                else
+                {
+                    unresolved.Add((a, fd.Value, fd.Step, true));
+                    if (draws.Count < 3 * coordinatesPerKind) draws.Add(Draw(spare));
+                }
+            }
+            // Too few converged: the unresolved ones are judged too, on their best estimates (a kind is never judged on
+            // fewer coordinates than asked for).
+            var judged = compared.Concat(compared.Count < coordinatesPerKind ? unresolved : new()).ToList();
+            double maxDiff = judged.Max(x => Math.Abs(x.a - x.f));
+            double maxMag = judged.Max(x => Math.Max(Math.Abs(x.a), Math.Abs(x.f)));
+            double maxA = judged.Max(x => Math.Abs(x.a));
             double rel = maxMag > 0 ? maxDiff / maxMag : 0.0;
-            checks.Add(new KindCheck(kind, coordinatesPerKind, rel, maxA, allZero));
+            checks.Add(new KindCheck(kind, judged.Count, rel, maxA, allZero, Refined: compared.Count(x => x.refined),
+                                     SmallestStep: judged.Min(x => x.h), Unresolved: unresolved.Count));
         }
         foreach (var t in analytic.Values) t?.Dispose();
         meta.zero_grad();
