@@ -6,8 +6,9 @@ namespace PerkSharp.Evaluation;
 
 /// <summary>
 /// `perk report`: reads the outputs.jsonl of one or more evaluations and writes report.md (a table per method,
-/// task and length, and one by gold position) plus three PNG plots — accuracy vs context length, accuracy by gold
-/// position and latency vs length — with ScottPlot (SkiaSharp rendering, no system fonts needed).
+/// task and length, and one by gold position, EM with n and its 95% Wilson interval) plus three PNG plots — accuracy vs context length, accuracy by gold
+/// position and latency vs length — with ScottPlot (SkiaSharp rendering, no system fonts needed); for a training
+/// run folder, its learning curve (<see cref="LearningCurve"/>).
 /// </summary>
 public static class ReportWriter
 {
@@ -26,33 +27,70 @@ public static class ReportWriter
         return all;
     }
 
-    /// <summary>The files <see cref="Write"/> puts into its folder (and nothing else).</summary>
-    public static readonly IReadOnlyList<string> Files = new[] { "report.md", "accuracy_vs_length.png", "latency_vs_length.png", "accuracy_by_position.png" };
+    /// <summary>
+    /// Splits report inputs into at most one training run folder (metrics.jsonl directly inside: its learning curve)
+    /// and the evaluation sources (everything else, and the run folder too when evaluations lie under it).
+    /// </summary>
+    public static (string? RunDir, List<string> EvalPaths) Sources(IReadOnlyList<string> paths)
+    {
+        var runs = paths.Where(LearningCurve.IsRunFolder).Distinct().ToList();
+        if (runs.Count > 1) throw new PerkException($"{runs[1]}: a report takes one training run folder (already have {runs[0]})");
+        var evals = paths.Where(p => !LearningCurve.IsRunFolder(p)
+                                     || Directory.EnumerateFiles(p, "outputs.jsonl", SearchOption.AllDirectories).Any()).ToList();
+        return (runs.FirstOrDefault(), evals);
+    }
+
+    /// <summary>Every file a report may put into its folder (and nothing else): report.md, the evaluation PNGs, the learning curve.</summary>
+    public static readonly IReadOnlyList<string> Files = new[] { "report.md", "accuracy_vs_length.png", "latency_vs_length.png", "accuracy_by_position.png", "learning_curve.png", "learning_curve.csv" };
+
+    /// <summary>The files a report of these inputs writes (for the output check before any work).</summary>
+    public static IEnumerable<string> FilesFor(bool evaluations, bool run) =>
+        Files.Take(1).Concat(evaluations ? Files.Skip(1).Take(3) : Array.Empty<string>()).Concat(run ? Files.Skip(4) : Array.Empty<string>());
 
     /// <summary>Writes report.md and the PNGs into <paramref name="outDir"/>; returns the markdown.</summary>
-    public static string Write(IReadOnlyList<EvalRecord> records, string outDir)
+    public static string Write(IReadOnlyList<EvalRecord> records, string outDir) => Write(records, outDir, null);
+
+    /// <summary>
+    /// As <see cref="Write(IReadOnlyList{EvalRecord}, string)"/>, plus the learning curve of the training run folder
+    /// <paramref name="runDir"/> (learning_curve.png and .csv from its metrics.jsonl, and a section in report.md).
+    /// </summary>
+    public static string WriteWithLearningCurve(IReadOnlyList<EvalRecord> records, string outDir, string runDir) => Write(records, outDir, runDir);
+
+    static string Write(IReadOnlyList<EvalRecord> records, string outDir, string? runDir)
     {
+        var curve = runDir != null ? LearningCurve.Read(runDir) : null;          // read first: a bad metrics file writes nothing
         Directory.CreateDirectory(outDir);
-        string md = Markdown(records);
-        IO.AtomicFile.WriteAllText(Path.Combine(outDir, Files[0]), md);
-        PlotByLength(records, r => r.Em * 100, "Accuracy (EM, %)", "Accuracy vs context length", Path.Combine(outDir, Files[1]));
-        PlotByLength(records, r => r.EncodeMs + r.AnswerMs, "Latency per question (ms)", "Latency vs context length", Path.Combine(outDir, Files[2]));
-        PlotByPosition(records, Path.Combine(outDir, Files[3]));
-        return md;
+        var md = new StringBuilder();
+        if (records.Count > 0)
+        {
+            md.Append(Markdown(records));
+            PlotByLength(records, r => r.Em * 100, "Accuracy (EM, %)", "Accuracy vs context length", Path.Combine(outDir, Files[1]));
+            PlotByLength(records, r => r.EncodeMs + r.AnswerMs, "Latency per question (ms)", "Latency vs context length", Path.Combine(outDir, Files[2]));
+            PlotByPosition(records, Path.Combine(outDir, Files[3]));
+        }
+        if (curve != null)
+        {
+            IO.AtomicFile.WriteAllText(Path.Combine(outDir, Files[5]), curve.Csv());
+            curve.Plot(Path.Combine(outDir, Files[4]));
+            if (md.Length > 0) md.AppendLine();
+            md.Append(curve.Markdown(Files[4], Files[5]));
+        }
+        IO.AtomicFile.WriteAllText(Path.Combine(outDir, Files[0]), md.ToString());
+        return md.ToString();
     }
 
     public static string Markdown(IReadOnlyList<EvalRecord> records)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| method | task | length | n | EM | F1 | encode ms | answer ms |");
-        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| method | task | length | n | EM | EM 95% CI | F1 | encode ms | answer ms |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var g in records.GroupBy(r => (r.Method, r.Task, r.Length)).OrderBy(g => g.Key.Task).ThenBy(g => g.Key.Length).ThenBy(g => g.Key.Method))
         {
             var s = GroupStats.Of(g.ToList());
-            sb.AppendLine($"| {g.Key.Method} | {g.Key.Task} | {g.Key.Length} | {s.N} | {P(s.Em)} | {P(s.F1)} | {s.EncodeMs:0} | {s.AnswerMs:0} |");
+            sb.AppendLine($"| {g.Key.Method} | {g.Key.Task} | {g.Key.Length} | {s.N} | {P(s.Em)} | {Ci(g.ToList())} | {P(s.F1)} | {s.EncodeMs:0} | {s.AnswerMs:0} |");
         }
         var positions = records.Select(r => r.Position ?? "n/a").Distinct().OrderBy(p => p, StringComparer.Ordinal).ToList();
-        if (positions.Count > 1 || positions[0] != "n/a")
+        if (positions.Count > 1 || (positions.Count == 1 && positions[0] != "n/a"))
         {
             sb.AppendLine().AppendLine("EM by gold position:").AppendLine();
             sb.AppendLine("| method | " + string.Join(" | ", positions) + " |");
@@ -61,13 +99,20 @@ public static class ReportWriter
                 sb.AppendLine($"| {m} | " + string.Join(" | ", positions.Select(p =>
                 {
                     var rs = records.Where(r => r.Method == m && (r.Position ?? "n/a") == p).ToList();
-                    return rs.Count == 0 ? "–" : $"{P(rs.Average(r => r.Em))} (n={rs.Count})";
+                    return rs.Count == 0 ? "–" : $"{P(rs.Average(r => r.Em))} {Ci(rs)} (n={rs.Count})";
                 })) + " |");
         }
         return sb.ToString();
     }
 
     static string P(double frac) => (frac * 100).ToString("0.0", CultureInfo.InvariantCulture);
+
+    /// <summary>"[lo, hi]" in percent: the 95% Wilson interval of the EM of these records (EM is 0/1 per record).</summary>
+    static string Ci(IReadOnlyList<EvalRecord> rs)
+    {
+        var (lo, hi) = Wilson.Interval((int)Math.Round(rs.Sum(r => r.Em)), rs.Count);
+        return $"[{P(lo)}, {P(hi)}]";
+    }
 
     static void PlotByLength(IReadOnlyList<EvalRecord> records, Func<EvalRecord, double> value, string yLabel, string title, string path)
     {
@@ -120,7 +165,7 @@ public static class ReportWriter
         Save(plot, path);
     }
 
-    static void Save(ScottPlot.Plot plot, string path)
+    internal static void Save(ScottPlot.Plot plot, string path)
     {
         // Render to bytes, then write atomically (a report is a result file too).
         byte[] png = plot.GetImageBytes(800, 500, ScottPlot.ImageFormat.Png);
