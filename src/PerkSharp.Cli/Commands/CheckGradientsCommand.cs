@@ -10,7 +10,9 @@ namespace PerkSharp.Cli.Commands;
 
 /// <summary>
 /// `perk check-gradients`: verifies the PERK meta-gradient of every meta-parameter kind (LoRA A/B init, step sizes,
-/// weighting model) against central finite differences in float64 on a small synthetic context/question.
+/// weighting model) against central finite differences in float64 on a small synthetic context/question; with
+/// --dtype bf16-mixed, compares the bf16-mixed analytic meta-gradient (bf16 base, fp32 meta-parameters) with the
+/// float64 analytic one (<see cref="MixedPrecisionCheck"/>).
 /// </summary>
 public sealed class CheckGradientsCommand : ICliCommand
 {
@@ -21,9 +23,10 @@ public sealed class CheckGradientsCommand : ICliCommand
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object" };
         var coords = new Option<int>("--coordinates") { Description = "Random coordinates compared per kind", DefaultValueFactory = _ => 6 };
         var seed = new Option<long>("--seed") { Description = "Seed of the perturbation and the coordinate choice", DefaultValueFactory = _ => 1 };
-        var tol = new Option<double>("--tolerance") { Description = "Maximum relative error allowed", DefaultValueFactory = _ => 1e-5 };
-        var cmd = new Command("check-gradients", "Compare PERK meta-gradients with central finite differences (float64)")
-            { model, mode, json, coords, seed, tol };
+        var tol = new Option<double?>("--tolerance") { Description = "Maximum relative error allowed (default 1e-5 for float64, 5e-2 for bf16-mixed)" };
+        var dtype = new Option<string>("--dtype") { Description = "float64 (finite differences) | bf16-mixed (vs the float64 analytic gradient)", DefaultValueFactory = _ => "float64" };
+        var cmd = new Command("check-gradients", "Compare PERK meta-gradients with central finite differences (float64) or bf16-mixed with float64")
+            { model, mode, json, coords, seed, tol, dtype };
         cmd.SetHandler(parse =>
         {
             var m = parse.GetValue(mode)!.ToLowerInvariant() switch
@@ -35,7 +38,13 @@ public sealed class CheckGradientsCommand : ICliCommand
             };
             int n = parse.GetValue(coords);
             if (n < 1) throw new PerkException($"--coordinates must be >= 1 (got {n})");
-            double tolerance = parse.GetValue(tol);
+            string dt = parse.GetValue(dtype)!.ToLowerInvariant();
+            if (dt is "bf16-mixed" or "bf16_mixed" or "bf16")
+                return CheckGradientsMixed.Execute(parse.GetValue(model)!, m, parse.GetValue(mode)!, parse.GetValue(seed),
+                                                   parse.GetValue(tol) ?? MixedPrecisionCheck.Tolerance, parse.GetValue(json));
+            if (dt is not ("float64" or "fp64" or "double"))
+                throw new PerkException($"--dtype: \"{dt}\" is not one of float64, bf16-mixed");
+            double tolerance = parse.GetValue(tol) ?? 1e-5;
             var report = Run(parse.GetValue(model)!, m, n, parse.GetValue(seed), parse.GetValue(json) ? null : Console.Error.WriteLine, tolerance / 10);
             bool ok = Passed(report, m, tolerance);
             if (parse.GetValue(json))

@@ -34,14 +34,16 @@ public sealed class LoraState
 
     /// <summary>
     /// Adds the LoRA update of target <paramref name="index"/> to a base projection output:
-    /// y = baseOut + scale * B(A(dropout(x))). x: [..., in], baseOut: [..., out].
+    /// y = baseOut + scale * B(A(dropout(x))). x: [..., in], baseOut: [..., out]. The update is computed in the
+    /// adapter's dtype (fp32 on a bf16 base) and the result has baseOut's dtype (<see cref="MixedPrecision"/>).
     /// </summary>
     public Tensor Apply(int index, Tensor x, Tensor baseOut)
     {
         var a = A[index];
         var b = B[index];
         if (a is null || b is null) return baseOut;
-        var h = Training && Dropout > 0 ? nn.functional.dropout(x, Dropout, training: true) : x;
+        using var xa = MixedPrecision.ToAdapter(x, a.dtype);
+        using var h = Training && Dropout > 0 ? nn.functional.dropout(xa, Dropout, training: true) : xa.alias();
         if (a.ndim == 3)
         {
             // Per-example LoRA: [N, T, in] -> [E, N/E·T, in], bmm with Aᵀ [E, in, r] then Bᵀ [E, r, out].
@@ -49,10 +51,10 @@ public sealed class LoraState
             using var lowB = h3.bmm(a.transpose(1, 2));
             using var upB = lowB.bmm(b.transpose(1, 2));
             using var up3 = upB.reshape(baseOut.shape);
-            return Scale == 1.0 ? baseOut.add(up3) : baseOut.add(up3, Scale);
+            return MixedPrecision.AddUpdate(baseOut, up3, Scale);
         }
         using var low = nn.functional.linear(h, a);        // [..., r]
         using var up = nn.functional.linear(low, b);       // [..., out]
-        return Scale == 1.0 ? baseOut.add(up) : baseOut.add(up, Scale);
+        return MixedPrecision.AddUpdate(baseOut, up, Scale);
     }
 }

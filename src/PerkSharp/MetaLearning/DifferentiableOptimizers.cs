@@ -36,6 +36,9 @@ public sealed class DifferentiableAdamW : IDifferentiableOptimizer
 
     public int StepCount { get; private set; }
 
+    /// <summary>The moment estimates m and v held now (their dtype follows the fast weights': fp32 under bf16-mixed).</summary>
+    internal IEnumerable<Tensor> State => _m.Concat(_v).OfType<Tensor>();
+
     public List<Tensor> Step(IReadOnlyList<Tensor> grads, IReadOnlyList<Tensor> parameters, IReadOnlyList<Tensor> lrs)
     {
         if (grads.Count != parameters.Count || lrs.Count != parameters.Count)

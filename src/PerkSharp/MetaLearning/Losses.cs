@@ -2,7 +2,10 @@ using static TorchSharp.torch;
 
 namespace PerkSharp.MetaLearning;
 
-/// <summary>The two losses of PERK (PERK-METHOD §3.3 inner, §3.4 outer).</summary>
+/// <summary>
+/// The two losses of PERK (PERK-METHOD §3.3 inner, §3.4 outer). Logits of a bf16 base are upcast to float32 first
+/// (<see cref="Adapters.MixedPrecision.LossLogits"/>, as HF's loss), so every loss is fp32 or fp64.
+/// </summary>
 public static class Losses
 {
     public const long IgnoreIndex = -100;
@@ -17,6 +20,7 @@ public static class Losses
     public static Tensor WeightedTokenLoss(Tensor logits, Tensor labels, Tensor? weights, long denominator, int microBatches = 1)
     {
         using var scope = NewDisposeScope();
+        logits = Adapters.MixedPrecision.LossLogits(logits);
         long v = logits.shape[2];
         long l = logits.shape[1];
         var lg = logits.narrow(1, 0, l - 1).reshape(-1, v);                         // [B·(L−1), V]
@@ -44,6 +48,7 @@ public static class Losses
     public static Tensor AnswerLoss(Tensor logits, Tensor labels)
     {
         using var scope = NewDisposeScope();
+        logits = Adapters.MixedPrecision.LossLogits(logits);
         long v = logits.shape[2];
         long l = logits.shape[1];
         var lg = logits.narrow(1, 0, l - 1).reshape(-1, v);
@@ -59,6 +64,7 @@ public static class Losses
     public static Tensor WeightedTokenLossBatched(Tensor logits, Tensor labels, Tensor? weights, TokenBatch mb)
     {
         using var scope = NewDisposeScope();
+        logits = Adapters.MixedPrecision.LossLogits(logits);
         int e = mb.Examples;
         long v = logits.shape[2], l = logits.shape[1];
         var lg = logits.narrow(1, 0, l - 1).reshape(-1, v);
@@ -85,6 +91,7 @@ public static class Losses
     public static Tensor AnswerLossBatched(Tensor logits, Tensor labels)
     {
         using var scope = NewDisposeScope();
+        logits = Adapters.MixedPrecision.LossLogits(logits);
         long v = logits.shape[2], l = logits.shape[1];
         var lb = labels.narrow(1, 1, l - 1);
         var ce = nn.functional.cross_entropy(logits.narrow(1, 0, l - 1).reshape(-1, v), lb.reshape(-1), ignore_index: IgnoreIndex,

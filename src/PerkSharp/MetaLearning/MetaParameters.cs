@@ -10,7 +10,8 @@ namespace PerkSharp.MetaLearning;
 /// <summary>
 /// Everything PERK meta-learns, as one module: the LoRA initialisation ("lora"), the LSLR step sizes ("lslr") and the
 /// token-weighting model ("weighting", absent when the weighted loss is off). The base model is not part of it.
-/// named_parameters() gives stable names, e.g. "lora.A0", "lslr.lr3", "weighting.fc1.weight".
+/// named_parameters() gives stable names, e.g. "lora.A0", "lslr.lr3", "weighting.fc1.weight". Their dtype is the
+/// model's, or float32 on a bfloat16 base (bf16-mixed, the official bf16 runs; see <see cref="MixedPrecision"/>).
 /// </summary>
 public sealed class MetaParameters : nn.Module
 {
@@ -18,9 +19,7 @@ public sealed class MetaParameters : nn.Module
         : base("perk")
     {
         settings.Validate();
-        var modelType = model.parameters().First().dtype;
-        if (modelType != dtype)
-            throw new PerkException($"meta-parameters are {dtype} but the model computes in {modelType}; LoRA fast weights must use the model's dtype");
+        MixedPrecision.Check(model.parameters().First().dtype, dtype);
         Settings = settings;
         Lora = new LoraAdapter(model.LoraTargets, model.Config, settings.Lora, dtype, seed);
         StepSizes = new LearnedStepSizes(Lora.Count, settings.InnerSteps, settings.InnerLr, settings.LearnedStepSizes, dtype);
@@ -39,7 +38,7 @@ public sealed class MetaParameters : nn.Module
     public LearnedStepSizes StepSizes { get; }
     public WeightingModel? Weighting { get; }
 
-    /// <summary>Parameter dtype (float32, or float64 for gradient checks).</summary>
+    /// <summary>Parameter dtype (float32, also on a bf16 base; float64 for gradient checks).</summary>
     public ScalarType DType => Lora.Initial[0].dtype;
 
     /// <summary>The meta-parameter kinds reported by gradient checks.</summary>

@@ -51,11 +51,15 @@ public sealed class WeightingModel : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Rescale each row's weights to sum to its number of real tokens (official default: off).</summary>
     public bool Normalize { get; }
 
-    /// <summary>Per-token weights. hidden: [B, L, H]; tokenMask: [B, L] (1 real token, 0 padding). Returns [B, L].</summary>
+    /// <summary>
+    /// Per-token weights. hidden: [B, L, H] (a bf16 base's hidden state is upcast to this model's dtype);
+    /// tokenMask: [B, L] (1 real token, 0 padding). Returns [B, L] in this model's dtype.
+    /// </summary>
     public override Tensor forward(Tensor hidden, Tensor tokenMask)
     {
         using var scope = NewDisposeScope();
-        var z = fc2.forward(nn.functional.gelu(fc1.forward(hidden))).squeeze(-1);      // [B, L]
+        var h = Adapters.MixedPrecision.ToAdapter(hidden, fc1.weight!.dtype);
+        var z = fc2.forward(nn.functional.gelu(fc1.forward(h))).squeeze(-1);           // [B, L]
         var w = Nonlinearity switch
         {
             WeightNonlinearity.Softplus => nn.functional.softplus(z, SoftplusBeta),
