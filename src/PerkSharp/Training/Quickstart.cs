@@ -33,6 +33,16 @@ public sealed record QuickstartOptions
     /// <summary>Fixed inner rates tried for TTFT on the validation split (the best by answer loss is used).</summary>
     public double[] TtftRates { get; init; } = { 1e-3, 3e-3, 1e-2 };
     public bool Bm25 { get; init; } = true;
+    /// <summary>
+    /// Curriculum: PERK first meta-trains on this many facts-only (<see cref="WarmupLength"/>) examples, then on the
+    /// training length starting from what it learned (init_from). 0 = no warm-up stage. Facts-only examples are one
+    /// short segment, so batches of them are cheap: the stage teaches memorise-and-recall before the haystack.
+    /// </summary>
+    public int WarmupCount { get; init; } = 2400;
+    public string WarmupLength { get; init; } = "0k";
+    public string[] WarmupOverrides { get; init; } = { "train_batch_size=16", "eval_batch_size=16", "val_check_interval=0.5" };
+    /// <summary>Examples encoded and decoded together when PERK and TTFT are evaluated.</summary>
+    public int EvalBatchSize { get; init; } = 8;
 }
 
 /// <summary>
@@ -69,13 +79,33 @@ public static class Quickstart
         using var bm = BaseModel.LoadOrPretrain(baseDir, () => QuickstartData.PretrainCorpus(train, o.ProseSentences, o.Tasks, o.Pretrain.Drills, o.DataSeed), o.Pretrain, o.MaxVocab, log);
         Done($"base model: {bm.Describe()}");
 
-        // 3. PERK meta-training.
-        var perkCfg = TrainConfigLoader.Parse(o.PerkYaml, "tiny_qa1.yaml", o.PerkOverrides.Append($"output_dir={Path.Combine(root, "perk")}"));
+        // 3. PERK meta-training: the facts-only stage, then the training length from where it ended.
+        var perkOverrides = o.PerkOverrides.Append($"output_dir={Path.Combine(root, "perk")}");
+        if (o.WarmupCount > 0)
+        {
+            var w = new List<PerkExample>(); var wv = new List<PerkExample>();
+            foreach (int t in o.Tasks)
+            {
+                w.AddRange(QuickstartData.Ensure(dataDir, t, o.WarmupLength, "train", o.WarmupCount, o.SegmentTokens, o.DataSeed));
+                wv.AddRange(QuickstartData.Ensure(dataDir, t, o.WarmupLength, "validation", o.ValCount, o.SegmentTokens, o.DataSeed));
+            }
+            string warmDir = Path.Combine(root, $"perk_{o.WarmupLength}");
+            var warmCfg = TrainConfigLoader.Parse(o.PerkYaml, "tiny_qa1.yaml", o.PerkOverrides.Concat(o.WarmupOverrides)
+                .Append($"dataset_subset=qa{o.Tasks[0]}_{o.WarmupLength}").Append($"output_dir={warmDir}"));
+            Reset(warmDir);
+            using (var warm = new MetaTrainer(warmCfg, bm.Model, bm.Tokenizer, warmDir, baseDir))
+            {
+                var ws = warm.Run(w, wv);
+                Done($"PERK stage 1 ({o.WarmupLength}, facts only): {ws.Steps} steps x {warmCfg.TrainBatchSize} examples, best val_loss {ws.BestValLoss:0.000}, val EM {ws.LastValEm:0.00}");
+            }
+            perkOverrides = perkOverrides.Append($"init_from={warmDir}");
+        }
+        var perkCfg = TrainConfigLoader.Parse(o.PerkYaml, "tiny_qa1.yaml", perkOverrides);
         Reset(perkCfg.OutputDir);
         using var trainer = new MetaTrainer(perkCfg, bm.Model, bm.Tokenizer, perkCfg.OutputDir, baseDir);
         var ts = trainer.Run(train, val);
         PerkCheckpoint.LoadMeta(CheckpointManager.Resolve(perkCfg.OutputDir), trainer.Meta);   // evaluate the best by val_loss
-        Done($"PERK meta-training: {ts.Steps} steps, best val_loss {ts.BestValLoss:0.000}, skipped {ts.SkippedSteps}");
+        Done($"PERK meta-training ({o.TrainLength}): {ts.Steps} steps x {perkCfg.TrainBatchSize} examples, best val_loss {ts.BestValLoss:0.000}, skipped {ts.SkippedSteps}");
 
         // 4. FT-ICR.
         var ftCfg = TrainConfigLoader.Parse(o.FtIcrYaml, "tiny_ft_icr.yaml", o.FtIcrOverrides.Append($"output_dir={Path.Combine(root, "ft_icr")}"));
@@ -115,7 +145,7 @@ public static class Quickstart
             {
                 string dir = Path.Combine(evalRoot, $"{m.Name}_qa{task}_{len}");
                 all.AddRange(EvalHarness.Run(m, examples, (p, t) => (PerkMetrics.ExactMatch(p, t), PerkMetrics.F1(p, t)), dir,
-                    $"eval {m.Name} qa{task} {len}", seed: perkCfg.Seed + 1000 * seedIndex++));
+                    $"eval {m.Name} qa{task} {len}", seed: perkCfg.Seed + 1000 * seedIndex++, batchSize: o.EvalBatchSize));
             }
         Done("evaluation");
 
@@ -127,7 +157,8 @@ public static class Quickstart
 
     /// <summary>
     /// summary.json from the outputs.jsonl files under <paramref name="evalRoot"/> (read back from disk, so every
-    /// number is by construction a mean over those lines): one row per (method, task, length).
+    /// number is by construction a mean over those lines): one row per (method, task, length), with em_lo/em_hi the
+    /// 95% Wilson interval of em.
     /// </summary>
     public static JsonObject Summarize(string evalRoot, double wallSeconds)
     {
@@ -138,29 +169,16 @@ public static class Quickstart
                      .ThenBy(g => g.Key.Length).ThenBy(g => MethodOrder(g.Key.Method)))
         {
             var s = GroupStats.Of(g.ToList());
-            rows.Add(new JsonObject { ["method"] = g.Key.Method, ["task"] = g.Key.Task, ["length"] = g.Key.Length, ["em"] = s.Em, ["f1"] = s.F1, ["n"] = s.N });
+            var (lo, hi) = Wilson.Interval((int)Math.Round(g.Sum(r => r.Em)), s.N);        // EM is 0/1 per line: k = its sum
+            rows.Add(new JsonObject { ["method"] = g.Key.Method, ["task"] = g.Key.Task, ["length"] = g.Key.Length, ["em"] = s.Em, ["em_lo"] = lo, ["em_hi"] = hi, ["f1"] = s.F1, ["n"] = s.N });
         }
         return new JsonObject { ["rows"] = rows, ["wall_seconds"] = Math.Round(wallSeconds, 1) };
     }
 
     static int MethodOrder(string m) => m switch { "perk" => 0, "ft_icr" => 1, "ttft" => 2, _ => 3 };
 
-    /// <summary>The comparison table printed at the end: one row per (task, length), one EM column per method.</summary>
-    public static string Table(JsonObject summary)
-    {
-        var rows = summary["rows"]!.AsArray().Select(r => r!.AsObject()).ToList();
-        var methods = rows.Select(r => (string)r["method"]!).Distinct().ToList();
-        var sb = new System.Text.StringBuilder();
-        sb.AppendLine("| task | context tokens | " + string.Join(" | ", methods.Select(m => $"{m} EM")) + " | n |");
-        sb.AppendLine("|---|---:|" + string.Concat(methods.Select(_ => "---:|")) + "---:|");
-        foreach (var g in rows.GroupBy(r => ((string)r["task"]!, (int)r["length"]!)))
-        {
-            var cells = methods.Select(m => g.FirstOrDefault(r => (string)r["method"]! == m) is { } r
-                ? ((double)r["em"]! * 100).ToString("0.0", CultureInfo.InvariantCulture) : "–");
-            sb.AppendLine($"| {g.Key.Item1} | {g.Key.Item2} | {string.Join(" | ", cells)} | {(int)g.First()["n"]!} |");
-        }
-        return sb.ToString();
-    }
+    /// <summary>The comparison table printed at the end (see <see cref="ResultTable"/>).</summary>
+    public static string Table(JsonObject summary) => ResultTable.Markdown(summary);
 
     static void Reset(string runDir)
     {
