@@ -42,10 +42,12 @@ public sealed class TrainCommand : ICliCommand
                 using var trainer = new MetaTrainer(cfg, bm.Model, bm.Tokenizer, cfg.OutputDir, cfg.ModelNameOrPath);
                 s = trainer.Run(train, val, parse.GetValue(resume), parse.GetValue(stopAfter));
             }
+            bool curve = PerkSharp.Evaluation.LearningCurve.WriteInto(s.RunDir) != null;
             Console.WriteLine($"train: {s.Steps} steps in {Progress.Fmt(s.Seconds)}" +
                               (s.BestValLoss is double b ? $", best val_loss {b:0.0000}" : "") +
                               (s.LastValEm is double em ? $", last val EM {em:0.000}" : "") +
-                              $", skipped {s.SkippedSteps}{(s.StoppedEarly ? ", stopped early" : "")}; run folder {s.RunDir}");
+                              $", skipped {s.SkippedSteps}{(s.StoppedEarly ? ", stopped early" : "")}; run folder {s.RunDir}" +
+                              (curve ? " (learning_curve.png, learning_curve.csv)" : ""));
             return 0;
         });
         return cmd;

@@ -110,6 +110,24 @@ public sealed record LearningCurve(string RunDir, string TrainKey, int Window, I
         catch (PerkException) { return (null, ""); }
     }
 
+    /// <summary>Files <see cref="WriteInto"/> puts into a run folder.</summary>
+    public static readonly IReadOnlyList<string> RunFiles = new[] { "learning_curve.csv", "learning_curve.png" };
+
+    /// <summary>
+    /// Writes the run's own learning curve (learning_curve.csv and .png) into the run folder, as every training run
+    /// ends; returns the curve, or null when the run logged nothing to plot.
+    /// </summary>
+    public static LearningCurve? WriteInto(string runDir)
+    {
+        if (!IsRunFolder(runDir)) return null;
+        LearningCurve curve;
+        try { curve = Read(runDir); }
+        catch (PerkException) { return null; }                        // no train or val lines yet
+        IO.AtomicFile.WriteAllText(Path.Combine(runDir, RunFiles[0]), curve.Csv());
+        curve.Plot(Path.Combine(runDir, RunFiles[1]));
+        return curve;
+    }
+
     public string Csv()
     {
         var sb = new StringBuilder();

@@ -4,7 +4,8 @@ namespace PerkSharp.Runtime;
 
 /// <summary>
 /// A one-line progress bar on stderr with rate, ETA and a free-text status (e.g. live losses). On a non-terminal
-/// stderr (CI logs) it prints a plain line every few seconds instead of redrawing.
+/// stderr (CI logs) it prints a plain line every few seconds instead of redrawing, and so it does while bars of
+/// other threads are live (<see cref="Lanes"/>), since two redrawing bars would overwrite each other.
 /// </summary>
 public sealed class Progress : IDisposable
 {
@@ -16,10 +17,13 @@ public sealed class Progress : IDisposable
     long _done;
     double _lastPrint = -1e9;
     string _status = "";
+    bool _open = true;
+    static int s_live;
 
     public Progress(string label, long total, TextWriter? output = null)
     {
         _label = label; _total = Math.Max(total, 1); _out = output ?? Console.Error;
+        Interlocked.Increment(ref s_live);
     }
 
     public TimeSpan Elapsed => _clock.Elapsed;
@@ -29,9 +33,10 @@ public sealed class Progress : IDisposable
         _done = done; _status = status;
         double t = _clock.Elapsed.TotalSeconds;
         bool last = done >= _total;
-        if (!last && t - _lastPrint < (_interactive ? 0.2 : 5.0)) return;
+        bool redraw = _interactive && Volatile.Read(ref s_live) == 1;
+        if (!last && t - _lastPrint < (redraw ? 0.2 : 5.0)) return;
         _lastPrint = t;
-        _out.Write((_interactive ? "\r" : "") + Line() + (_interactive && !last ? "" : "\n"));
+        _out.Write((redraw ? "\r" : "") + Line() + (redraw && !last ? "" : "\n"));
         _out.Flush();
     }
 
@@ -53,6 +58,9 @@ public sealed class Progress : IDisposable
 
     public void Dispose()
     {
-        if (_interactive && _done < _total) { _out.WriteLine(); _out.Flush(); }
+        if (!_open) return;
+        _open = false;
+        if (_interactive && Volatile.Read(ref s_live) == 1 && _done < _total) { _out.WriteLine(); _out.Flush(); }
+        Interlocked.Decrement(ref s_live);
     }
 }

@@ -67,7 +67,43 @@ public sealed class BaseModel : IDisposable
         return new BaseModel(HfCheckpoint.Load(dir), reused: false);
     }
 
-    static string Recipe(PretrainOptions o, int maxVocab) => $"{o} vocab={maxVocab}";
+    /// <summary>
+    /// Uses the model folder <paramref name="source"/> (e.g. the shipped base) as <paramref name="dir"/>: copied in whole
+    /// unless <paramref name="dir"/> already holds the same weights, so a run folder is self-contained and a later
+    /// `perk eval` finds its base. A folder that is not a model is refused.
+    /// </summary>
+    public static BaseModel CopyFrom(string source, string dir)
+    {
+        string src = Path.Combine(source, "model.safetensors");
+        if (!File.Exists(src)) throw new PerkException($"{source}: not a model folder (no model.safetensors)");
+        string dst = Path.Combine(dir, "model.safetensors");
+        bool same = File.Exists(dst) && new FileInfo(dst).Length == new FileInfo(src).Length
+                    && File.ReadAllBytes(dst).AsSpan().SequenceEqual(File.ReadAllBytes(src));
+        if (!same)
+        {
+            OutputGuard.Folder(dir, Kind, force: true);
+            AtomicFile.WriteDirectory(dir, tmp =>
+            {
+                foreach (var f in System.IO.Directory.GetFiles(source))
+                    if (Kind.Owns(Path.GetFileName(f)) || Path.GetFileName(f) == "README.md") File.Copy(f, Path.Combine(tmp, Path.GetFileName(f)));
+            });
+        }
+        return new BaseModel(HfCheckpoint.Load(dir), reused: true);
+    }
+
+    /// <summary>
+    /// The base model shipped with PerkSharp (models/tiny-qa1 in the repository, copied beside the assemblies), or null
+    /// when this build has none.
+    /// </summary>
+    public static string? Shipped()
+    {
+        string dir = Path.Combine(AppContext.BaseDirectory, "models", ShippedName);
+        return File.Exists(Path.Combine(dir, "model.safetensors")) ? dir : null;
+    }
+
+    public const string ShippedName = "tiny-qa1";
+
+    internal static string Recipe(PretrainOptions o, int maxVocab) => $"{o} vocab={maxVocab}";
 
     public string Describe()
     {

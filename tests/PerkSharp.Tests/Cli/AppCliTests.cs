@@ -44,6 +44,12 @@ public class AppCliTests : IClassFixture<AppCliTests.TinyTrainedRun>
         Assert.True(File.Exists(Path.Combine(_run.Run, "checkpoints", "last", PerkCheckpoint.MetaFile)));
         Assert.NotEmpty(RunLog.Read(Path.Combine(_run.Run, "metrics.jsonl")).Where(r => (string)r["kind"]! == "val"));
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(_run.Run, "tb"), "events.out.tfevents.*"));
+        // The run's own learning curve: one csv row per logged step, val columns filled where validation ran.
+        var csv = File.ReadAllLines(Path.Combine(_run.Run, "learning_curve.csv"));
+        Assert.StartsWith("step,outer_loss,", csv[0]);
+        Assert.Contains(csv.Skip(1), l => l.Split(',')[3].Length > 0);
+        Assert.True(new FileInfo(Path.Combine(_run.Run, "learning_curve.png")).Length > 1000);
+        Assert.Contains("learning_curve.png", _run.TrainResult.Stdout);
     }
 
     [Fact]
