@@ -12,15 +12,7 @@ namespace PerkSharp.Evaluation;
 public static class ResultTable
 {
     /// <summary>The EM a uniform guess among the possible answers gets, or null when unknown for the task.</summary>
-    public static double? Chance(string task)
-    {
-        string t = task.StartsWith("babilong/", StringComparison.Ordinal) ? task["babilong/".Length..] : task;
-        return t switch
-        {
-            "qa1" or "qa2" => 1.0 / 6,          // the answer is one of six rooms (BabiVocabulary.Locations)
-            _ => null,                          // add tasks here as their answer sets are pinned down
-        };
-    }
+    public static double? Chance(string task) => Data.DatasetRegistry.Chance(task);
 
     public static string Markdown(JsonObject summary)
     {
