@@ -58,8 +58,8 @@ internal static class DataGenerate
     static int Babilong(ParseResult p, string split, int count)
     {
         string subset = p.GetValue(Subset)!.Trim().ToLowerInvariant();
-        if (!(subset.Length == 3 && subset.StartsWith("qa") && subset[2] is >= '1' and <= '5'))
-            throw new PerkException($"--subset {subset}: expected qa1, qa2, qa3, qa4 or qa5");
+        var tasks = Enumerable.Range(1, BabiLongFamily.Tasks).Select(t => "qa" + t).ToList();
+        if (!tasks.Contains(subset)) throw new PerkException($"--subset {subset}: expected {string.Join(", ", tasks)}");
         string length = LengthOf(p, "8k");
         var rule = Rule(p);
         var opts = new BabiLongOptions(subset[2] - '0', length, split, p.GetValue(Seed), p.GetValue(Placement)!, p.GetValue(SegmentTokens), rule,
@@ -72,7 +72,7 @@ internal static class DataGenerate
         var clock = Stopwatch.StartNew();
         var lines = new List<string>(count);
         long segs = 0;
-        using (var bar = new Progress($"babilong/{opts.Subset}/{split}", count))
+        using (var bar = new Progress($"{DatasetRegistry.BabiLong.Name}/{opts.Subset}/{split}", count))
         {
             for (int i = 0; i < count; i++)
             {
@@ -116,7 +116,7 @@ internal static class DataGenerate
         OutputGuard.Files(files, p.GetValue(Force));
         var clock = Stopwatch.StartNew();
         var dbs = new List<StudentDatabase>(count);
-        using (var bar = new Progress($"student_records/{length}/{split}", count))
+        using (var bar = new Progress($"{DatasetRegistry.StudentRecords.Name}/{length}/{split}", count))
             for (int i = 0; i < count; i++)
             {
                 dbs.Add(StudentRecordsGenerator.Generate(seed, length, split, i, support, rule));
@@ -150,7 +150,7 @@ internal static class DataGenerate
         {
             var lines = new List<string>(count);
             double docs = 0;
-            using (var bar = new Progress($"longgorilla/{LongGorillaFamily.SubsetOf(hub, loc)}/{split}", count))
+            using (var bar = new Progress($"{DatasetRegistry.LongGorilla.Name}/{LongGorillaFamily.SubsetOf(hub, loc)}/{split}", count))
                 for (int i = 0; i < count; i++)
                 {
                     var g = LongGorillaGenerator.Generate(data, queries, loc, length, split, i, seed, rule);
