@@ -87,7 +87,7 @@ public class DatasetRegistryTests
         static string Fails(Action a) { var m = Assert.Throws<PerkException>(a).Message; Assert.DoesNotContain('\n', m); return m; }
 
         string family = Fails(() => Cfg("dataset_name=babilon"));
-        Assert.StartsWith("t.yaml: dataset_name \"babilon\": unknown dataset; expected one of", family);
+        Assert.StartsWith("t.yaml: dataset_name babilon: unknown dataset; expected one of", family);
         Assert.All(DatasetRegistry.Names, n => Assert.Contains(n, family));
 
         string query = Fails(() => Cfg("dataset_name=student_records", "dataset_subset=1k/recal"));
@@ -117,7 +117,7 @@ public class DatasetRegistryTests
         // data generate names only the families it writes.
         Assert.NotEqual(0, DataCliTests.Run("data", "generate", "--task", "jsonl", "--out", d));
         string gen = Fails(() => DatasetRegistry.Get("jsonl", "--task", generatedOnly: true));
-        Assert.Equal("--task \"jsonl\": unknown dataset; expected one of student_records (student_records/{length}/{split}/context.jsonl + {query}.jsonl), " +
+        Assert.Equal("--task jsonl: unknown dataset; expected one of student_records (student_records/{length}/{split}/context.jsonl + {query}.jsonl), " +
                      "babilong (babilong/{subset}/{split}.jsonl), longgorilla (longgorilla/{subset}/{split}.jsonl)", gen);
     }
 }

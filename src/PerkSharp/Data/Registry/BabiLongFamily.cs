@@ -1,6 +1,6 @@
 namespace PerkSharp.Data;
 
-/// <summary>BabiLong (DATASETS.md §1.1, §3): babilong/qa{t}_{length}/{split}.jsonl, tasks qa1..qa5.</summary>
+/// <summary>BabiLong: babilong/qa{t}_{length}/{split}.jsonl, tasks qa1..qa5.</summary>
 public sealed class BabiLongFamily : OfficialLayoutFamily
 {
     public const int Tasks = 5;

@@ -28,7 +28,7 @@ public static class DatasetRegistry
         var f = Find(name);
         if (f != null && (!generatedOnly || f.Generated)) return f;
         var known = Families.Where(x => !generatedOnly || x.Generated).Select(x => $"{x.Name} ({x.Layout})");
-        throw new PerkException($"{what} \"{name}\": unknown dataset; expected one of {string.Join(", ", known)}");
+        throw new PerkException($"{what} {name}: unknown dataset; expected one of {string.Join(", ", known)}");
     }
 
     /// <summary>

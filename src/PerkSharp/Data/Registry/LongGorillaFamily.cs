@@ -1,7 +1,7 @@
 namespace PerkSharp.Data;
 
 /// <summary>
-/// LongGorilla (DATASETS.md §1.3, §6): longgorilla/{hub}_api[_{location}]/{split}.jsonl. Subsets written per gold
+/// LongGorilla: longgorilla/{hub}_api[_{location}]/{split}.jsonl. Subsets written per gold
 /// placement ("huggingface_api_pre") belong to the task of their hub ("longgorilla/huggingface_api").
 /// </summary>
 public sealed class LongGorillaFamily : OfficialLayoutFamily

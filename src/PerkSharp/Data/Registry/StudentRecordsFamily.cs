@@ -3,7 +3,7 @@ using PerkSharp.Runtime;
 namespace PerkSharp.Data;
 
 /// <summary>
-/// Student Records (DATASETS.md §1.2): student_records/{length}/{split}/context.jsonl aligned with one file per question
+/// Student Records: student_records/{length}/{split}/context.jsonl aligned with one file per question
 /// type ({query}.jsonl). The official reader picks the question file with a separate argument; here it is part of the
 /// subset: "{length}/{query}" reads one question type, "{length}" every question file present, and a bare "{query}"
 /// the layout without a length folder (student_records/{split}/{query}.jsonl).
