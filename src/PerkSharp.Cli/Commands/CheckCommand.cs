@@ -74,10 +74,10 @@ public sealed class CheckCommand : ICliCommand
         cmd.SetHandler(p =>
         {
             string d = p.GetValue(path)!;
-            var sets = DataFolder.Discover(d);
+            var sets = DatasetRegistry.Discover(d);
             if (sets.Count == 0) throw new PerkException($"{d}: no data files found (expected .jsonl files)");
             int total = 0;
-            foreach (var (_, load) in sets) total += load().Count;
+            foreach (var s in sets) total += s.Load().Count;
             Console.WriteLine($"ok: {sets.Count} file set(s), {total} examples");
             return 0;
         }, needsTorch: false);

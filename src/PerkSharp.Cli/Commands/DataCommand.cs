@@ -23,14 +23,14 @@ public sealed class DataCommand : ICliCommand
         cmd.SetHandler(parse =>
         {
             string d = parse.GetValue(dir)!;
-            var sets = DataFolder.Discover(d);
-            if (sets.Count == 0) throw new PerkException($"{d}: no data files found (expected {{dataset}}/{{subset}}/{{split}}.jsonl or student_records/.../context.jsonl)");
+            var sets = DatasetRegistry.Discover(d);
+            if (sets.Count == 0) throw new PerkException($"{d}: no data files found (expected {string.Join(" or ", DatasetRegistry.Families.Where(f => f.Generated).Select(f => f.Layout))}, or .jsonl files)");
             int total = 0;
-            foreach (var (name, load) in sets)
+            foreach (var s in sets)
             {
-                var examples = load();
+                var examples = s.Load();
                 total += examples.Count;
-                Console.Write(DatasetStats.Compute(name, examples).Format());
+                Console.Write(DatasetStats.Compute(s.Name, examples).Format());
             }
             Console.WriteLine($"{sets.Count} file set(s), {total} examples");
             return 0;

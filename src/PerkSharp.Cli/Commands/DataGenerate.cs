@@ -9,7 +9,7 @@ namespace PerkSharp.Cli.Commands;
 /// <summary>`perk data generate`: deterministic task files in the official layout under --out.</summary>
 internal static class DataGenerate
 {
-    static readonly Option<string> Task = new("--task") { Description = "babilong | student_records | longgorilla", Required = true };
+    static readonly Option<string> Task = new("--task") { Description = string.Join(" | ", DatasetRegistry.Families.Where(f => f.Generated).Select(f => f.Name)), Required = true };
     static readonly Option<string> Subset = new("--subset") { Description = "BabiLong task qa1..qa5", DefaultValueFactory = _ => "qa1" };
     static readonly Option<string?> Length = new("--length") { Description = "Length name 0k, 1k, 2k, 4k, 8k, 16k, 32k, 64k, 128k (GPT-2 token budget; default 8k, LongGorilla 4k)" };
     static readonly Option<string> Split = new("--split") { Description = "train | validation | test", DefaultValueFactory = _ => "test" };
@@ -39,30 +39,32 @@ internal static class DataGenerate
 
     static int Run(ParseResult p)
     {
-        string task = p.GetValue(Task)!.Trim().ToLowerInvariant();
+        var family = DatasetRegistry.Get(p.GetValue(Task)!, "--task", generatedOnly: true);
         string split = p.GetValue(Split)!;
-        if (split is not ("train" or "validation" or "test")) throw new PerkException($"--split {split}: expected train, validation or test");
+        if (!DatasetRegistry.Splits.Contains(split)) throw new PerkException($"--split {split}: expected train, validation or test");
         int count = p.GetValue(Count);
         if (count < 1) throw new PerkException($"--count {count}: expected a positive number");
-        return task switch
+        // Every generated family of the registry has its generator here (the option parsing is the CLI's part).
+        Func<ParseResult, string, int, int> generate = family switch
         {
-            "babilong" => Babilong(p, split, count),
-            "student_records" => StudentRecords(p, split, count),
-            "longgorilla" => LongGorilla(p, split, count),
-            _ => throw new PerkException($"--task {task}: expected babilong, student_records or longgorilla"),
+            BabiLongFamily => Babilong,
+            StudentRecordsFamily => StudentRecords,
+            LongGorillaFamily => LongGorilla,
+            _ => throw new InvalidOperationException($"no generator for dataset family {family.Name}"),
         };
+        return generate(p, split, count);
     }
 
     static int Babilong(ParseResult p, string split, int count)
     {
         string subset = p.GetValue(Subset)!.Trim().ToLowerInvariant();
-        if (!(subset.Length == 3 && subset.StartsWith("qa") && subset[2] is >= '1' and <= '5'))
-            throw new PerkException($"--subset {subset}: expected qa1, qa2, qa3, qa4 or qa5");
+        var tasks = Enumerable.Range(1, BabiLongFamily.Tasks).Select(t => "qa" + t).ToList();
+        if (!tasks.Contains(subset)) throw new PerkException($"--subset {subset}: expected {string.Join(", ", tasks)}");
         string length = LengthOf(p, "8k");
         var rule = Rule(p);
         var opts = new BabiLongOptions(subset[2] - '0', length, split, p.GetValue(Seed), p.GetValue(Placement)!, p.GetValue(SegmentTokens), rule,
             !p.GetValue(KeepBabiSentences));
-        string path = OfficialReader.PathOf(p.GetValue(Out)!, "babilong", opts.Subset, split);
+        string path = DatasetRegistry.BabiLong.Files(p.GetValue(Out)!, opts.Subset, split)[0];
         OutputGuard.Files(new[] { path }, p.GetValue(Force));
         string? hayDir = p.GetValue(Haystack);
         var corpus = hayDir != null ? HaystackCorpus.FromDirectory(hayDir, split) : HaystackCorpus.Embedded(split);
@@ -70,7 +72,7 @@ internal static class DataGenerate
         var clock = Stopwatch.StartNew();
         var lines = new List<string>(count);
         long segs = 0;
-        using (var bar = new Progress($"babilong/{opts.Subset}/{split}", count))
+        using (var bar = new Progress($"{DatasetRegistry.BabiLong.Name}/{opts.Subset}/{split}", count))
         {
             for (int i = 0; i < count; i++)
             {
@@ -109,11 +111,12 @@ internal static class DataGenerate
         var rule = Rule(p);
         ulong seed = p.GetValue(Seed);
         bool support = p.GetValue(WithSupport);
-        string dir = Path.Combine(p.GetValue(Out)!, "student_records", length, split);
-        OutputGuard.Files(queries.Prepend("context").Select(q => Path.Combine(dir, q + ".jsonl")), p.GetValue(Force));
+        var files = DatasetRegistry.StudentRecords.Files(p.GetValue(Out)!, queries.Length == 1 ? StudentRecordsFamily.SubsetOf(length, queries[0]) : length, split);
+        string dir = Path.GetDirectoryName(files[0])!;
+        OutputGuard.Files(files, p.GetValue(Force));
         var clock = Stopwatch.StartNew();
         var dbs = new List<StudentDatabase>(count);
-        using (var bar = new Progress($"student_records/{length}/{split}", count))
+        using (var bar = new Progress($"{DatasetRegistry.StudentRecords.Name}/{length}/{split}", count))
             for (int i = 0; i < count; i++)
             {
                 dbs.Add(StudentRecordsGenerator.Generate(seed, length, split, i, support, rule));
@@ -134,7 +137,8 @@ internal static class DataGenerate
         var locations = location == "all" ? LongGorillaGenerator.Locations
             : LongGorillaGenerator.Locations.Contains(location) ? new[] { location }
             : throw new PerkException($"--location {location}: expected pre, mid, post, rnd or all");
-        OutputGuard.Files(locations.Select(loc => OfficialReader.PathOf(p.GetValue(Out)!, "longgorilla", LongGorillaGenerator.Subset(hub, loc), split)), p.GetValue(Force));
+        string PathOf(string loc) => DatasetRegistry.LongGorilla.Files(p.GetValue(Out)!, LongGorillaFamily.SubsetOf(hub, loc), split)[0];
+        OutputGuard.Files(locations.Select(PathOf), p.GetValue(Force));
         var data = GorillaData.Load(p.GetValue(Gorilla) ?? DefaultGorillaDir(), hub);
         var queries = data.QueriesOf(split);
         if (count > queries.Count)
@@ -146,7 +150,7 @@ internal static class DataGenerate
         {
             var lines = new List<string>(count);
             double docs = 0;
-            using (var bar = new Progress($"longgorilla/{LongGorillaGenerator.Subset(hub, loc)}/{split}", count))
+            using (var bar = new Progress($"{DatasetRegistry.LongGorilla.Name}/{LongGorillaFamily.SubsetOf(hub, loc)}/{split}", count))
                 for (int i = 0; i < count; i++)
                 {
                     var g = LongGorillaGenerator.Generate(data, queries, loc, length, split, i, seed, rule);
@@ -154,7 +158,7 @@ internal static class DataGenerate
                     docs += g.Example.Context.Count;
                     bar.Advance();
                 }
-            string path = OfficialReader.PathOf(p.GetValue(Out)!, "longgorilla", LongGorillaGenerator.Subset(hub, loc), split);
+            string path = PathOf(loc);
             JsonlFile.Write(path, lines);
             Console.WriteLine($"wrote {count} examples to {path} ({docs / count:0.0} docs/example, budget {LengthBudget.Tokens(length, rule)} tokens)");
         }

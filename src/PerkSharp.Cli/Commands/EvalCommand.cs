@@ -14,7 +14,7 @@ public sealed class EvalCommand : ICliCommand
     public Command Build()
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "Run folder (best checkpoint by val_loss) or checkpoint folder", Required = true };
-        var data = new Option<string>("--data") { Description = "A .jsonl file, or a folder searched for {dataset}/{subset}/test.jsonl files", Required = true };
+        var data = new Option<string>("--data") { Description = "A .jsonl file, or a folder searched for every dataset family's --split files (docs/DATA.md)", Required = true };
         var method = new Option<string?>("--method") { Description = "perk | ttft | ft_icr | bm25 (default: what the checkpoint was trained as)" };
         var outDir = new Option<string?>("--out") { Description = "Output folder, new or empty (an earlier evaluation is replaced only with --force; default: RUN/eval/<method>_<data name>)" };
         var max = new Option<int>("--max") { Description = "Evaluate at most this many examples per file (0 = all; each row once)" };
@@ -41,8 +41,8 @@ public sealed class EvalCommand : ICliCommand
                 _ => throw new PerkException($"--method {m}: expected perk, ttft, ft_icr or bm25"),
             };
             string d = parse.GetValue(data)!;
-            var sets = DataFolder.Discover(d).Where(s => File.Exists(d) || Path.GetFileNameWithoutExtension(s.Name) == parse.GetValue(split)).ToList();
-            if (sets.Count == 0) throw new PerkException($"{d}: no {parse.GetValue(split)}.jsonl data found");
+            var sets = DatasetRegistry.Discover(d).Where(s => File.Exists(d) || s.Split == parse.GetValue(split)).ToList();
+            if (sets.Count == 0) throw new PerkException($"{d}: no {parse.GetValue(split)} data found (layouts: {string.Join(", ", DatasetRegistry.Families.Select(f => f.Layout))})");
             string? given = parse.GetValue(outDir);
             string root = given ?? Path.Combine(parse.GetValue(checkpoint)!, "eval");
             var jobs = sets.Select(s =>

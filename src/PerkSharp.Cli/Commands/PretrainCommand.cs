@@ -41,8 +41,8 @@ public sealed class PretrainCommand : ICliCommand
             opts.Validate();
             var train = new List<PerkExample>();
             foreach (var d in parse.GetValue(data) ?? Array.Empty<string>())
-                foreach (var (name, load) in DataFolder.Discover(d))
-                    if (File.Exists(d) || Path.GetFileNameWithoutExtension(name) == "train") train.AddRange(load());
+                foreach (var s in DatasetRegistry.Discover(d))
+                    if (File.Exists(d) || s.Split == "train") train.AddRange(s.Load());
             string dir = parse.GetValue(outDir)!;
             using var bm = BaseModel.LoadOrPretrain(dir, () => QuickstartData.PretrainCorpus(train, parse.GetValue(prose), parse.GetValue(tasks), opts.Drills), opts, parse.GetValue(vocab), Console.Error, parse.GetValue(force));
             Console.WriteLine($"pretrain: {bm.Describe()} ({train.Count} task examples in the corpus)");

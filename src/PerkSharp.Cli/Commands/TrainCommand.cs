@@ -1,5 +1,4 @@
 using System.CommandLine;
-using PerkSharp.Data;
 using PerkSharp.Runtime;
 using PerkSharp.Training;
 
@@ -25,7 +24,8 @@ public sealed class TrainCommand : ICliCommand
             }
             string? path = parse.GetValue(config) ?? throw new PerkException("--config FILE.yaml is required (see configs/, or --list-keys)");
             var cfg = TrainConfigLoader.Load(path, parse.GetValue(overrides));
-            var train = OfficialReader.Read(cfg.DataDir, cfg.DatasetName, cfg.DatasetSubset, "train");
+            var data = TrainData.Load(cfg);
+            var train = data.Train;
             using var bm = BaseModel.Load(cfg.ModelNameOrPath, cfg.Bf16);
             Console.Error.WriteLine($"train: {train.Count} examples of {cfg.DatasetName}/{cfg.DatasetSubset}; base {bm.Describe()}");
             TrainSummary s;
@@ -36,9 +36,8 @@ public sealed class TrainCommand : ICliCommand
             }
             else
             {
-                string valPath = OfficialReader.PathOf(cfg.DataDir, cfg.DatasetName, cfg.DatasetSubset, "validation");
-                var val = File.Exists(valPath) ? OfficialReader.Read(cfg.DataDir, cfg.DatasetName, cfg.DatasetSubset, "validation") : new();
-                if (val.Count == 0) Console.Error.WriteLine($"train: no {valPath}; training without validation (checkpoints: last only)");
+                var val = data.Validation;
+                if (data.MissingValidation != null) Console.Error.WriteLine($"train: no {data.MissingValidation}; training without validation (checkpoints: last only)");
                 using var trainer = new MetaTrainer(cfg, bm.Model, bm.Tokenizer, cfg.OutputDir, cfg.ModelNameOrPath);
                 s = trainer.Run(train, val, parse.GetValue(resume), parse.GetValue(stopAfter));
             }

@@ -24,7 +24,7 @@ public interface IEvalMethod
     IReadOnlyList<MethodAnswer> AnswerBatch(IReadOnlyList<PerkExample> examples) => examples.Select(Answer).ToList();
 }
 
-/// <summary>Scores a decoded response against the gold target: (EM, F1) as the official evaluation does.</summary>
+/// <summary>Scores a decoded response against the gold target: (EM, F1) as the official evaluation does (SubEM is always <see cref="PerkMetrics.SubExactMatch"/>).</summary>
 public delegate (double Em, double F1) Scorer(string prediction, string target);
 
 /// <summary>
@@ -59,7 +59,7 @@ public static class EvalHarness
             {
                 Guid = ex.Id, Method = method.Name, Task = TaskName(ex), Length = ex.Length,
                 Position = ex.Position ?? GoldPosition(ex), Prompt = a.Prompt, Answer = target, Output = a.Output,
-                Em = em, F1 = f1, EncodeMs = Math.Round(a.EncodeMs, 3), AnswerMs = Math.Round(a.AnswerMs, 3),
+                Em = em, F1 = f1, SubEm = PerkMetrics.SubExactMatch(a.Output, target), EncodeMs = Math.Round(a.EncodeMs, 3), AnswerMs = Math.Round(a.AnswerMs, 3),
                 ContextTokens = a.ContextTokens, Segments = ex.Context.Count,
             });
             bar.Advance($"EM {emSum / records.Count:0.000}");

@@ -24,6 +24,8 @@ public sealed record EvalRecord
     [JsonPropertyName("output")] public required string Output { get; init; }
     [JsonPropertyName("em")] public double Em { get; init; }
     [JsonPropertyName("f1")] public double F1 { get; init; }
+    /// <summary>Substring EM (<see cref="PerkMetrics.SubExactMatch"/>); null in outputs written before it was recorded.</summary>
+    [JsonPropertyName("subem")] public double? SubEm { get; init; }
     /// <summary>Time to turn the context into the method's memory (PERK/TTFT: the inner loop; BM25: indexing).</summary>
     [JsonPropertyName("encode_ms")] public double EncodeMs { get; init; }
     /// <summary>Time to produce the answer (greedy decoding, including any prompt prefill).</summary>

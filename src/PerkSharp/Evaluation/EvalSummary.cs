@@ -3,16 +3,20 @@ using System.Text.Json.Nodes;
 
 namespace PerkSharp.Evaluation;
 
-/// <summary>Aggregate of a group of outputs records: count, mean EM/F1, mean timings.</summary>
-public sealed record GroupStats(int N, double Em, double F1, double EncodeMs, double AnswerMs)
+/// <summary>
+/// Aggregate of a group of outputs records: count, mean EM/F1/SubEM, mean timings. SubEM is null when any record
+/// predates it (older outputs.jsonl), rather than a mean over part of the group.
+/// </summary>
+public sealed record GroupStats(int N, double Em, double F1, double EncodeMs, double AnswerMs, double? SubEm = null)
 {
     public static GroupStats Of(IReadOnlyCollection<EvalRecord> rs) => rs.Count == 0
         ? new GroupStats(0, 0, 0, 0, 0)
-        : new GroupStats(rs.Count, rs.Average(r => r.Em), rs.Average(r => r.F1), rs.Average(r => r.EncodeMs), rs.Average(r => r.AnswerMs));
+        : new GroupStats(rs.Count, rs.Average(r => r.Em), rs.Average(r => r.F1), rs.Average(r => r.EncodeMs), rs.Average(r => r.AnswerMs),
+            rs.All(r => r.SubEm.HasValue) ? rs.Average(r => r.SubEm!.Value) : null);
 
     public JsonObject ToJson() => new()
     {
-        ["n"] = N, ["em"] = Em, ["f1"] = F1, ["encode_ms"] = EncodeMs, ["answer_ms"] = AnswerMs,
+        ["n"] = N, ["em"] = Em, ["f1"] = F1, ["subem"] = SubEm, ["encode_ms"] = EncodeMs, ["answer_ms"] = AnswerMs,
     };
 }
 
@@ -38,7 +42,7 @@ public static class EvalSummary
             rows.Add(new JsonObject
             {
                 ["method"] = g.Key.Method, ["task"] = g.Key.Task, ["length"] = g.Key.Length,
-                ["em"] = s.Em, ["f1"] = s.F1, ["n"] = s.N, ["encode_ms"] = s.EncodeMs, ["answer_ms"] = s.AnswerMs,
+                ["em"] = s.Em, ["f1"] = s.F1, ["subem"] = s.SubEm, ["n"] = s.N, ["encode_ms"] = s.EncodeMs, ["answer_ms"] = s.AnswerMs,
             });
         }
         var all = GroupStats.Of(records.ToList()).ToJson();

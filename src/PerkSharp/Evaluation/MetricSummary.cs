@@ -21,23 +21,20 @@ public sealed class MetricSummary
     public IReadOnlyList<MetricRow> Rows => _rows;
 
     /// <summary>
-    /// Scores <paramref name="response"/> against the training target of <paramref name="example"/>. BABILong label
-    /// accuracy is added for babilong/qa1..qa5 tasks.
+    /// Scores <paramref name="response"/> against the training target of <paramref name="example"/>. Label accuracy
+    /// (BABILong's check) is added for tasks whose family declares a closed answer set (babilong/qa1..qa5).
     /// </summary>
     public MetricRow Add(PerkExample example, string response)
     {
         string target = PerkFormat.Target(example.Answer, example.Support);
         bool? label = null;
-        int t = BabilongTaskNumber(example.Task);
-        if (t > 0) label = PerkMetrics.BabilongLabelCorrectOnOutput(response, example.Answer, example.Question, BabiVocabulary.Labels(t));
+        if (DatasetRegistry.Labels(example.Task) is { } labels)
+            label = PerkMetrics.BabilongLabelCorrectOnOutput(response, example.Answer, example.Question, labels);
         var row = new MetricRow(example.Id, example.Task, example.Length, example.Position,
             PerkMetrics.ExactMatch(response, target), PerkMetrics.F1(response, target), PerkMetrics.SubExactMatch(response, target), label);
         _rows.Add(row);
         return row;
     }
-
-    static int BabilongTaskNumber(string task) =>
-        task.StartsWith("babilong/qa", StringComparison.Ordinal) && int.TryParse(task["babilong/qa".Length..], out int n) && n is >= 1 and <= 5 ? n : 0;
 
     /// <summary>Groups by task, length and position (sorted), plus the overall mean as the last group ("all").</summary>
     public List<MetricGroup> Groups()

@@ -82,12 +82,12 @@ public static class ReportWriter
     public static string Markdown(IReadOnlyList<EvalRecord> records)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| method | task | length | n | EM | EM 95% CI | F1 | encode ms | answer ms |");
-        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| method | task | length | n | EM | EM 95% CI | F1 | SubEM | encode ms | answer ms |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var g in records.GroupBy(r => (r.Method, r.Task, r.Length)).OrderBy(g => g.Key.Task).ThenBy(g => g.Key.Length).ThenBy(g => g.Key.Method))
         {
             var s = GroupStats.Of(g.ToList());
-            sb.AppendLine($"| {g.Key.Method} | {g.Key.Task} | {g.Key.Length} | {s.N} | {P(s.Em)} | {Ci(g.ToList())} | {P(s.F1)} | {s.EncodeMs:0} | {s.AnswerMs:0} |");
+            sb.AppendLine($"| {g.Key.Method} | {g.Key.Task} | {g.Key.Length} | {s.N} | {P(s.Em)} | {Ci(g.ToList())} | {P(s.F1)} | {(s.SubEm is double sub ? P(sub) : "–")} | {s.EncodeMs:0} | {s.AnswerMs:0} |");
         }
         var positions = records.Select(r => r.Position ?? "n/a").Distinct().OrderBy(p => p, StringComparer.Ordinal).ToList();
         if (positions.Count > 1 || (positions.Count == 1 && positions[0] != "n/a"))

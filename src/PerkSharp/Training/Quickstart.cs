@@ -231,7 +231,7 @@ public static class Quickstart
         {
             var s = GroupStats.Of(g.ToList());
             var (lo, hi) = Wilson.Interval((int)Math.Round(g.Sum(r => r.Em)), s.N);        // EM is 0/1 per line: k = its sum
-            rows.Add(new JsonObject { ["method"] = g.Key.Method, ["task"] = g.Key.Task, ["length"] = g.Key.Length, ["em"] = s.Em, ["em_lo"] = lo, ["em_hi"] = hi, ["f1"] = s.F1, ["n"] = s.N });
+            rows.Add(new JsonObject { ["method"] = g.Key.Method, ["task"] = g.Key.Task, ["length"] = g.Key.Length, ["em"] = s.Em, ["em_lo"] = lo, ["em_hi"] = hi, ["f1"] = s.F1, ["subem"] = s.SubEm, ["n"] = s.N });
         }
         return new JsonObject { ["rows"] = rows, ["wall_seconds"] = Math.Round(wallSeconds, 1) };
     }

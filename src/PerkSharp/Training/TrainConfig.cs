@@ -63,10 +63,12 @@ public sealed class TrainConfig
     [Key("seed", "seed of data order, doc-id permutations and dropout")] public int Seed { get; set; } = 42;
 
     // --- data -------------------------------------------------------------------------------------------------
-    [Key("dataset_name", "dataset folder under data_dir", OneOf = new[] { "babilong", "student_records", "longgorilla", "jsonl" })]
+    // Names, subsets and layouts are the data registry's (Data/Registry); the loader checks dataset_name against it.
+    [Key("dataset_name", "dataset family: babilong, student_records, longgorilla or jsonl (docs/DATA.md)")]
     public string DatasetName { get; set; } = "babilong";
-    [Key("dataset_subset", "subset folder, e.g. qa1_1k")] public string DatasetSubset { get; set; } = "qa1_1k";
-    [Key("data_dir", "root of {dataset_name}/{dataset_subset}/{split}.jsonl")] public string DataDir { get; set; } = "data";
+    [Key("dataset_subset", "subset, e.g. qa1_1k (babilong), 1k/recall (student_records), huggingface_api_pre (longgorilla)")]
+    public string DatasetSubset { get; set; } = "qa1_1k";
+    [Key("data_dir", "root of the dataset folders, e.g. {dataset_name}/{dataset_subset}/{split}.jsonl")] public string DataDir { get; set; } = "data";
     [Key("max_train_data", "use at most this many training examples, 0 = all (ours)", Min = 0)] public int MaxTrainData { get; set; }
     [Key("max_eval_data", "evaluate at most this many rows, each once (official samples 3000 with replacement)", Min = 0)]
     public int MaxEvalData { get; set; } = 3000;

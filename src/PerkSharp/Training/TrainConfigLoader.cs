@@ -160,6 +160,10 @@ public static class TrainConfigLoader
             throw new PerkException($"{source}: \"first_order: true\" applies to inner_funct: default only (truncated uses unroll_start)");
         if (c.ValCheckInterval > 1 && c.ValCheckInterval != Math.Floor(c.ValCheckInterval))
             throw new PerkException($"{source}: \"val_check_interval\" must be a fraction <= 1 or a whole number of steps (got {Num(c.ValCheckInterval)})");
+        // The family and the form of the subset are checked here; whether its files exist, when training opens them.
+        Data.DatasetRegistry.Get(c.DatasetName, $"{source}: dataset_name");
+        try { Data.DatasetRegistry.Open(c.DataDir, c.DatasetName, c.DatasetSubset, "train"); }
+        catch (PerkException e) { throw new PerkException($"{source}: dataset_subset: {e.Message}"); }
     }
 
     /// <summary>The nearest known key by edit distance (at most a third of the length away), or null.</summary>

@@ -100,7 +100,7 @@ public class ReaderTests
         Assert.Equal(1024, list[0].Length);
         var ex = Assert.Throws<PerkException>(() => StudentRecordsReader.Read(Path.Combine(dir, "student_records/1k/test"), "recall"));
         Assert.Contains("recall.jsonl: 1 lines but", ex.Message);
-        var sets = DataFolder.Discover(dir);
+        var sets = DatasetRegistry.Discover(dir);
         Assert.Equal(new[] { Path.Combine("student_records", "1k", "test", "aggregate.jsonl"), Path.Combine("student_records", "1k", "test", "recall.jsonl") }, sets.Select(s => s.Name));
     }
 }

@@ -50,15 +50,15 @@ internal static class TinyRun
         WordLevelTokenizer.Build(Examples(40, 99).SelectMany(e => e.Context.Append(PerkFormat.QuestionPrompt(2, e.Question) +
             PerkFormat.AnswerCompletion(e.Answer, e.Support, ""))).Append("doc_0: doc_1: doc_2:"), 200);
 
-    /// <summary>Writes a random tiny GPT-2 + tokenizer as an HF folder and returns its path.</summary>
-    public static string BaseModelFolder(string root, int seed = 5)
+    /// <summary>Writes a random tiny GPT-2 + tokenizer as an HF folder and returns its path (more positions for long documents).</summary>
+    public static string BaseModelFolder(string root, int seed = 5, int positions = 96)
     {
         TorchRuntime.Initialize();
         var tok = Tokenizer();
         var cfg = new ModelConfig
         {
             ModelType = "gpt2", VocabSize = tok.VocabSize, HiddenSize = 16, NumHiddenLayers = 1, NumAttentionHeads = 2, NumKeyValueHeads = 2,
-            IntermediateSize = 32, MaxPositionEmbeddings = 96, HeadDim = 8, EosTokenId = tok.EosId, PadTokenId = tok.PadId, BosTokenId = tok.EosId,
+            IntermediateSize = 32, MaxPositionEmbeddings = positions, HeadDim = 8, EosTokenId = tok.EosId, PadTokenId = tok.PadId, BosTokenId = tok.EosId,
         };
         using var model = ModelFactory.Create(cfg, seed: seed);
         string dir = Path.Combine(root, "base");

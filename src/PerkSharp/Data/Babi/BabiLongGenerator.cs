@@ -15,7 +15,7 @@ public sealed record BabiLongOptions(
     bool ExcludeBabiSentences = true)
 {
     /// <summary>Official subset name, e.g. "qa2_8k".</summary>
-    public string Subset => $"qa{Task}_{Length}";
+    public string Subset => BabiLongFamily.SubsetOf(Task, Length);
 }
 
 /// <summary>A generated example with the metadata written under "meta" in the JSONL line.</summary>

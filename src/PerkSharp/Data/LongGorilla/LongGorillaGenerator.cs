@@ -13,8 +13,6 @@ public static class LongGorillaGenerator
 {
     public static readonly string[] Locations = { "pre", "mid", "post", "rnd" };
 
-    public static string Subset(string hub, string location) => $"{hub}_api_{location}";
-
     public static GeneratedExample Generate(GorillaData data, IReadOnlyList<GorillaQuery> queries, string location, string length, string split,
         long index, ulong seed = PerkRandom.DefaultSeed, BudgetRule rule = BudgetRule.Perk)
     {
@@ -43,7 +41,7 @@ public static class LongGorillaGenerator
         int pos = location switch { "pre" => 0, "mid" => k / 2, "post" => k - 1, _ => rnd };
         docs.Insert(pos, gold);
 
-        var ex = new PerkExample($"{Subset(data.Hub, location)}_{index}", docs, q.Question, q.ApiCall, null,
+        var ex = new PerkExample($"{LongGorillaFamily.SubsetOf(data.Hub, location)}_{index}", docs, q.Question, q.ApiCall, null,
             $"longgorilla/{data.Hub}_api", LengthBudget.Bucket(length), location);
         var meta = new JsonObject
         {

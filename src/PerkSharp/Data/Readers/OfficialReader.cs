@@ -17,17 +17,24 @@ public static class OfficialReader
     /// <summary>All examples of <c>{dataDir}/{dataset}/{subset}/{split}.jsonl</c>.</summary>
     public static List<PerkExample> Read(string dataDir, string dataset, string subset, string split)
     {
-        if (split is not ("train" or "validation" or "test")) throw new PerkException($"split '{split}': expected train, validation or test");
+        DatasetRegistry.CheckSplit(split);
         return ReadFile(PathOf(dataDir, dataset, subset, split), dataset, subset);
     }
 
-    /// <summary>Reads one JSONL file of official records.</summary>
+    /// <summary>Reads one JSONL file of official records; the task name comes from the dataset's family.</summary>
     public static List<PerkExample> ReadFile(string path, string dataset, string subset)
+    {
+        var (task, length) = DatasetRegistry.TaskOf(dataset, subset);
+        return ReadFile(path, subset, task, length);
+    }
+
+    /// <summary>Reads one JSONL file of official records as examples of <paramref name="task"/>.</summary>
+    public static List<PerkExample> ReadFile(string path, string subset, string task, int length)
     {
         var list = new List<PerkExample>();
         int index = 0;
         foreach (var (line, root) in JsonlFile.Read(path))
-            list.Add(FromJson(root, $"{path}:{line}", dataset, subset, index++));
+            list.Add(FromJson(root, $"{path}:{line}", subset, task, length, index++));
         if (list.Count == 0) throw new PerkException($"{path}: no examples (empty file)");
         return list;
     }
@@ -40,14 +47,15 @@ public static class OfficialReader
     {
         var root = JsonlFile.ReadDocument(path);
         if (root.ValueKind != JsonValueKind.Object) throw new PerkException($"{path}: expected one JSON object, found {root.ValueKind}");
-        return FromJson(root, path, dataset, subset, 0);
+        var (task, length) = DatasetRegistry.TaskOf(dataset, subset);
+        return FromJson(root, path, subset, task, length, 0);
     }
 
     /// <summary>
     /// One record: context (array of strings), question (or prompt), answer (or api_call), optional support (array,
     /// or one string joined with '\n') and location.
     /// </summary>
-    public static PerkExample FromJson(JsonElement o, string where, string dataset, string subset, int index)
+    public static PerkExample FromJson(JsonElement o, string where, string subset, string task, int length, int index)
     {
         if (!o.TryGetProperty("context", out var ctx)) throw new PerkException($"{where}: missing field \"context\"");
         var context = JsonlFile.StringList(ctx, "context", where);
@@ -59,13 +67,6 @@ public static class OfficialReader
         List<string>? support = o.TryGetProperty("support", out var sup) && sup.ValueKind != JsonValueKind.Null
             ? JsonlFile.StringList(sup, "support", where, allowString: true) : null;
         string? location = JsonlFile.OptionalString(o, "location", where);
-        int length = 0;
-        int us = subset.LastIndexOf('_');
-        if (us >= 0 && subset.EndsWith('k') && int.TryParse(subset[(us + 1)..^1], out int n)) length = n * 1024;
-        string name = us >= 0 && length > 0 ? subset[..us] : subset;
-        // LongGorilla subsets generated per placement ("huggingface_api_pre") belong to the task "huggingface_api".
-        if (dataset == "longgorilla" && us >= 0 && LongGorillaGenerator.Locations.Contains(subset[(us + 1)..])) name = subset[..us];
-        string task = dataset + "/" + name;
         return new PerkExample($"{subset}_{index}", context, question, answer, support is { Count: > 0 } ? support : null,
             task, length, location);
     }

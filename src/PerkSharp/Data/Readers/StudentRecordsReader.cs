@@ -94,7 +94,7 @@ public static class StudentRecordsReader
             string? support = JsonlFile.OptionalString(q, "support", w);
             yield return new PerkExample($"{dbId}-{query}-{k}", context, JsonlFile.RequireString(q, "question", w),
                 JsonlFile.RequireString(q, "answer", w), string.IsNullOrEmpty(support) ? null : support.Split('\n'),
-                "student_records/" + query, length);
+                DatasetRegistry.StudentRecords.TaskOf(query).Task, length);
             k++;
         }
     }
