@@ -1,11 +1,7 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PerkSharp.Data;
 using PerkSharp.Evaluation;
-using PerkSharp.MetaLearning;
-using PerkSharp.Runtime;
 
 namespace PerkSharp.Training;
 
@@ -55,12 +51,10 @@ public static class Quickstart
 {
     public static JsonObject Run(QuickstartOptions o, TextWriter log)
     {
-        var wall = Stopwatch.StartNew();
+        var phases = new Phases(log, resumable: false);         // a quickstart redoes its run (data and base model are reused as files)
         string root = o.Root;
         Directory.CreateDirectory(root);
         string dataDir = Path.Combine(root, "data");
-        var phase = Stopwatch.StartNew();
-        void Done(string what) { log.WriteLine($"[{Progress.Fmt(wall.Elapsed.TotalSeconds)}] {what} ({Progress.Fmt(phase.Elapsed.TotalSeconds)})"); phase.Restart(); }
 
         // 1. Data.
         var train = new List<PerkExample>(); var val = new List<PerkExample>();
@@ -72,15 +66,16 @@ public static class Quickstart
             foreach (var len in o.EvalLengths)
                 tests.Add((t, len, QuickstartData.Ensure(dataDir, t, len, "test", o.TestCount, o.SegmentTokens, o.DataSeed)));
         }
-        Done($"data: {train.Count} train, {val.Count} validation, {tests.Sum(x => x.Examples.Count)} test examples under {dataDir}");
+        phases.Done($"data: {train.Count} train, {val.Count} validation, {tests.Sum(x => x.Examples.Count)} test examples under {dataDir}");
 
         // 2. Base model.
         string baseDir = Path.Combine(root, "base");
         using var bm = BaseModel.LoadOrPretrain(baseDir, () => QuickstartData.PretrainCorpus(train, o.ProseSentences, o.Tasks, o.Pretrain.Drills, o.DataSeed), o.Pretrain, o.MaxVocab, log);
-        Done($"base model: {bm.Describe()}");
+        phases.Done($"base model: {bm.Describe()}");
+        var pipeline = new BabilongPipeline(bm.Model, bm.Tokenizer, baseDir, baseId: "", phases);
 
         // 3. PERK meta-training: the facts-only stage, then the training length from where it ended.
-        var perkOverrides = o.PerkOverrides.Append($"output_dir={Path.Combine(root, "perk")}");
+        var curriculum = new List<PerkStage>();
         if (o.WarmupCount > 0)
         {
             var w = new List<PerkExample>(); var wv = new List<PerkExample>();
@@ -89,68 +84,29 @@ public static class Quickstart
                 w.AddRange(QuickstartData.Ensure(dataDir, t, o.WarmupLength, "train", o.WarmupCount, o.SegmentTokens, o.DataSeed));
                 wv.AddRange(QuickstartData.Ensure(dataDir, t, o.WarmupLength, "validation", o.ValCount, o.SegmentTokens, o.DataSeed));
             }
-            string warmDir = Path.Combine(root, $"perk_{o.WarmupLength}");
-            var warmCfg = TrainConfigLoader.Parse(o.PerkYaml, "tiny_qa1.yaml", o.PerkOverrides.Concat(o.WarmupOverrides)
-                .Append($"dataset_subset=qa{o.Tasks[0]}_{o.WarmupLength}").Append($"output_dir={warmDir}"));
-            Reset(warmDir);
-            using (var warm = new MetaTrainer(warmCfg, bm.Model, bm.Tokenizer, warmDir, baseDir))
-            {
-                var ws = warm.Run(w, wv);
-                Done($"PERK stage 1 ({o.WarmupLength}, facts only): {ws.Steps} steps x {warmCfg.TrainBatchSize} examples, best val_loss {ws.BestValLoss:0.000}, val EM {ws.LastValEm:0.00}");
-            }
-            perkOverrides = perkOverrides.Append($"init_from={warmDir}");
+            curriculum.Add(new PerkStage($"PERK stage 1 ({o.WarmupLength}, facts only)", Path.Combine(root, $"perk_{o.WarmupLength}"), w, wv,
+                o.PerkOverrides.Concat(o.WarmupOverrides).Append($"dataset_subset=qa{o.Tasks[0]}_{o.WarmupLength}").ToList()));
         }
-        var perkCfg = TrainConfigLoader.Parse(o.PerkYaml, "tiny_qa1.yaml", perkOverrides);
-        Reset(perkCfg.OutputDir);
-        using var trainer = new MetaTrainer(perkCfg, bm.Model, bm.Tokenizer, perkCfg.OutputDir, baseDir);
-        var ts = trainer.Run(train, val);
-        PerkCheckpoint.LoadMeta(CheckpointManager.Resolve(perkCfg.OutputDir), trainer.Meta);   // evaluate the best by val_loss
-        Done($"PERK meta-training ({o.TrainLength}): {ts.Steps} steps x {perkCfg.TrainBatchSize} examples, best val_loss {ts.BestValLoss:0.000}, skipped {ts.SkippedSteps}");
+        curriculum.Add(new PerkStage($"PERK meta-training ({o.TrainLength})", Path.Combine(root, "perk"), train, val, o.PerkOverrides));
+        using var perk = pipeline.TrainPerk(o.PerkYaml, "tiny_qa1.yaml", curriculum);
 
-        // 4. FT-ICR.
-        var ftCfg = TrainConfigLoader.Parse(o.FtIcrYaml, "tiny_ft_icr.yaml", o.FtIcrOverrides.Append($"output_dir={Path.Combine(root, "ft_icr")}"));
-        Reset(ftCfg.OutputDir);
-        FtIcrTrainer.Train(ftCfg, bm.Model, bm.Tokenizer, train, baseDir);
-        using var ftLora = new MetaParameters(bm.Model, FtIcrTrainer.LoraOnly(ftCfg), seed: ftCfg.Seed);
-        PerkCheckpoint.LoadMeta(CheckpointManager.Resolve(ftCfg.OutputDir, preferLast: true), ftLora);
-        Done("FT-ICR fine-tuning");
-
-        // 5. TTFT: PERK's inner loop from a fresh LoRA, fixed rate (picked on validation), uniform weights.
-        var ttftSettings = PerkSettingsMapper.ToSettings(perkCfg) with { LearnedStepSizes = false, WeightedLoss = false };
-        double bestRate = o.TtftRates[0], bestLoss = double.PositiveInfinity;
-        foreach (var rate in o.TtftRates)
-        {
-            using var m = new MetaParameters(bm.Model, ttftSettings with { InnerLr = rate }, seed: perkCfg.Seed);
-            var pm = new PerkMethod(new PerkSystem(bm.Model, bm.Tokenizer, m, baseDir), perkCfg.MaxNewTokens, "ttft");
-            double l = val.Select(pm.AnswerLossAfterAdaptation).Where(double.IsFinite).DefaultIfEmpty(double.PositiveInfinity).Average();
-            if (l < bestLoss) { bestLoss = l; bestRate = rate; }
-        }
-        using var ttft = new MetaParameters(bm.Model, ttftSettings with { InnerLr = bestRate }, seed: perkCfg.Seed);
-        Done($"TTFT: fixed inner rate {bestRate.ToString(CultureInfo.InvariantCulture)} chosen on validation (answer loss {bestLoss:0.000})");
+        // 4. FT-ICR. 5. TTFT: PERK's inner loop from a fresh LoRA, fixed rate (picked on validation), uniform weights.
+        using var ftIcr = pipeline.TrainFtIcr(o.FtIcrYaml, "tiny_ft_icr.yaml", o.FtIcrOverrides, Path.Combine(root, "ft_icr"), train);
+        using var ttft = pipeline.ChooseTtftRate(perk.Config, o.TtftRates, val, Path.Combine(root, "ttft"));
 
         // 6. Evaluation.
-        var methods = new List<IEvalMethod>
-        {
-            new PerkMethod(trainer.System, perkCfg.MaxNewTokens, "perk"),
-            new InContextMethod(bm.Model, bm.Tokenizer, ftLora, perkCfg.MaxNewTokens, "ft_icr"),
-            new PerkMethod(new PerkSystem(bm.Model, bm.Tokenizer, ttft, baseDir), perkCfg.MaxNewTokens, "ttft"),
-        };
-        if (o.Bm25) methods.Add(new InContextMethod(bm.Model, bm.Tokenizer, ftLora, perkCfg.MaxNewTokens, "bm25_top1", bm25TopK: 1));
         var all = new List<EvalRecord>();
         string evalRoot = Path.Combine(root, "eval");
         if (Directory.Exists(evalRoot)) Directory.Delete(evalRoot, recursive: true);     // the summary covers this run only
         int seedIndex = 0;
+        var methods = pipeline.Methods(perk, ftIcr, ttft, o.Bm25);
         foreach (var (task, len, examples) in tests)
-            foreach (var m in methods)
-            {
-                string dir = Path.Combine(evalRoot, $"{m.Name}_qa{task}_{len}");
-                all.AddRange(EvalHarness.Run(m, examples, (p, t) => (PerkMetrics.ExactMatch(p, t), PerkMetrics.F1(p, t)), dir,
-                    $"eval {m.Name} qa{task} {len}", seed: perkCfg.Seed + 1000 * seedIndex++, batchSize: o.EvalBatchSize));
-            }
-        Done("evaluation");
+            foreach (var (m, recipe) in methods)
+                all.AddRange(pipeline.Evaluate(m, recipe, examples, Path.Combine(evalRoot, $"{m.Name}_qa{task}_{len}"),
+                    $"eval {m.Name} qa{task} {len}", seed: perk.Config.Seed + 1000 * seedIndex++, batchSize: o.EvalBatchSize));
 
         ReportWriter.Write(all, Path.Combine(root, "report"));
-        var summary = Summarize(evalRoot, wall.Elapsed.TotalSeconds);
+        var summary = Summarize(evalRoot, phases.WallSeconds);
         IO.AtomicFile.WriteAllText(Path.Combine(root, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return summary;
     }
@@ -179,9 +135,4 @@ public static class Quickstart
 
     /// <summary>The comparison table printed at the end (see <see cref="ResultTable"/>).</summary>
     public static string Table(JsonObject summary) => ResultTable.Markdown(summary);
-
-    static void Reset(string runDir)
-    {
-        if (Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
-    }
 }
