@@ -76,7 +76,9 @@ public sealed class BabilongPipeline
             }, r => $"{stage.Label}: {r["steps"]} steps x {c.TrainBatchSize} examples, best val_loss {F(r["best_val_loss"], "0.000")}, " +
                     $"val EM {F(r["val_em"], "0.00")}, skipped {r["skipped"]}");
             previousDir = stage.RunDir;
-            previousRecipe = recipe;
+            // What the next stage starts from and what evaluations use: the best checkpoint, named by its bytes, so a
+            // stage redone after a kill changes its dependents' recipes only if it trained to other weights.
+            previousRecipe = recipe + "\nweights " + WeightsHash(CheckpointManager.Resolve(stage.RunDir));
         }
         var meta = new MetaParameters(_model, PerkSettingsMapper.ToSettings(cfg), seed: cfg.Seed);
         PerkCheckpoint.LoadMeta(CheckpointManager.Resolve(cfg.OutputDir), meta);            // evaluate the best by val_loss
@@ -94,9 +96,10 @@ public sealed class BabilongPipeline
             Reset(cfg.OutputDir);
             return Result(FtIcrTrainer.Train(cfg, _model, _tok, train, _baseDir, _progress));
         }, r => $"{label}: {r["steps"]} steps, skipped {r["skipped"]}");
+        string checkpoint = CheckpointManager.Resolve(cfg.OutputDir, preferLast: true);
         var lora = new MetaParameters(_model, FtIcrTrainer.LoraOnly(cfg), seed: cfg.Seed);
-        PerkCheckpoint.LoadMeta(CheckpointManager.Resolve(cfg.OutputDir, preferLast: true), lora);
-        return new Trained(lora, cfg, recipe);
+        PerkCheckpoint.LoadMeta(checkpoint, lora);
+        return new Trained(lora, cfg, recipe + "\nweights " + WeightsHash(checkpoint));
     }
 
     /// <summary>
@@ -167,6 +170,9 @@ public sealed class BabilongPipeline
 
     string Recipe(string kind, TrainConfig cfg, string dataRecipe, string after) =>
         $"{kind}\nbase {_baseId}\ndata {dataRecipe}\nafter {(after.Length > 0 ? Phases.Hash(after) : "none")}\n{TrainConfigLoader.ToYaml(cfg)}";
+
+    static string WeightsHash(string checkpointDir) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(checkpointDir, PerkCheckpoint.MetaFile))));
 
     static JsonObject Result(TrainSummary s) => new()
     {
