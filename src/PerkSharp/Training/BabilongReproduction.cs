@@ -75,7 +75,7 @@ public static class BabilongReproduction
                 var train = o.Tasks.SelectMany(t => Read(t, q.TrainLength, "train", q.TrainCount)).ToList();
                 using var b = BaseModel.LoadOrPretrain(baseDir, () => QuickstartData.PretrainCorpus(train, q.ProseSentences, o.Tasks, q.Pretrain.Drills, q.DataSeed),
                     q.Pretrain, q.MaxVocab, phases.Log);
-                return new JsonObject { ["model"] = b.Describe() };
+                return new JsonObject { ["model"] = b.Describe().Replace(" (pretrained now)", "") };   // the marker outlives "now"
             }, r => $"base model: {r["model"]}");
         }
         using var bm = BaseModel.Load(baseDir);

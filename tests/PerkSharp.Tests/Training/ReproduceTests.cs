@@ -60,7 +60,7 @@ public class ReproduceTests
     public void Runs_end_to_end_and_a_rerun_redoes_only_the_phases_that_did_not_finish()
     {
         TorchRuntime.Initialize();
-        string root = TinyRun.TempDir("reproduce");
+        string root = TinyRun.TempDir("reproduce"), other = TinyRun.TempDir("reproduce-model");
         try
         {
             var o = Tiny(root);
@@ -104,8 +104,18 @@ public class ReproduceTests
             Assert.DoesNotContain(Directory.GetDirectories(Path.Combine(root, "eval")), d => d.EndsWith("_2k", StringComparison.Ordinal));
             var rows = JsonNode.Parse(File.ReadAllText(Path.Combine(root, "summary.json")))!["rows"]!.AsArray();
             Assert.All(rows, r => Assert.Equal(1024, (int)r!["length"]!));
+
+            // --model: a given base folder is used as it is (no base phase, nothing pretrained into the new run).
+            var given = Run(Tiny(other) with { ModelDir = Path.Combine(root, "base"), Lengths = new[] { "1k" } });
+            Assert.Equal(AllPhases.Where(p => p != "base" && !p.EndsWith(" 2k", StringComparison.Ordinal)), given.Ran);
+            Assert.False(Directory.Exists(Path.Combine(other, "base")));
+            Assert.Equal(Path.GetFullPath(Path.Combine(root, "base")),
+                PerkCheckpoint.BaseModel(CheckpointManager.Resolve(Path.Combine(other, "train", "qa1", "perk_1k"))));
         }
-        finally { try { Directory.Delete(root, true); } catch (IOException) { } }
+        finally
+        {
+            foreach (var d in new[] { root, other }) try { Directory.Delete(d, true); } catch (IOException) { }
+        }
     }
 
     static Dictionary<string, List<EvalRecord>> EvalRecordsByCell(string root) =>
