@@ -1,11 +1,7 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PerkSharp.Data;
 using PerkSharp.Evaluation;
-using PerkSharp.MetaLearning;
-using PerkSharp.Runtime;
 
 namespace PerkSharp.Training;
 
@@ -62,12 +58,10 @@ public static class Quickstart
 {
     public static JsonObject Run(QuickstartOptions o, TextWriter log)
     {
-        var wall = Stopwatch.StartNew();
+        var phases = new Phases(log, resumable: false);         // a quickstart redoes its run (data and base model are reused as files)
         string root = o.Root;
         Directory.CreateDirectory(root);
         string dataDir = Path.Combine(root, "data");
-        var phase = Stopwatch.StartNew();
-        void Done(string what) { log.WriteLine($"[{Progress.Fmt(wall.Elapsed.TotalSeconds)}] {what} ({Progress.Fmt(phase.Elapsed.TotalSeconds)})"); phase.Restart(); }
 
         // 1. Data.
         var train = new List<PerkExample>(); var val = new List<PerkExample>();
@@ -79,139 +73,91 @@ public static class Quickstart
             foreach (var len in o.EvalLengths)
                 tests.Add((t, len, QuickstartData.Ensure(dataDir, t, len, "test", o.TestCount, o.SegmentTokens, o.DataSeed)));
         }
-        Done($"data: {train.Count} train, {val.Count} validation, {tests.Sum(x => x.Examples.Count)} test examples under {dataDir}");
+        phases.Done($"data: {train.Count} train, {val.Count} validation, {tests.Sum(x => x.Examples.Count)} test examples under {dataDir}");
 
         // 2. Base model.
         string baseDir = Path.Combine(root, "base");
         using var bm = o.BaseDir != null ? BaseModel.CopyFrom(o.BaseDir, baseDir)
             : BaseModel.LoadOrPretrain(baseDir, () => QuickstartData.PretrainCorpus(train, o.ProseSentences, o.Tasks, o.Pretrain.Drills, o.DataSeed), o.Pretrain, o.MaxVocab, log);
-        Done($"base model: {bm.Describe()}");
+        phases.Done($"base model: {bm.Describe()}");
+        var pipeline = new BabilongPipeline(bm.Model, bm.Tokenizer, baseDir, baseId: "", phases);
 
-        // 3-5 run in two lanes (Lanes: one libtorch thread each, which the tiny model's small ops prefer): lane 0
-        // meta-trains PERK, lane 1 fine-tunes FT-ICR on its own copy of the base, picks TTFT's rate and evaluates the
-        // baselines. Then PERK's test cells are split over both lanes, each with its own model and meta-parameters.
-        int lanes = o.Lanes > 0 ? o.Lanes : Lanes.Auto();
-        int threadsPerLane = Math.Max(1, TorchSharp.torch.get_num_threads() / lanes);       // 1 lane: all threads
-        var perkOverrides = o.PerkOverrides.Append($"output_dir={Path.Combine(root, "perk")}");
-        string? warmDir = o.WarmupCount > 0 ? Path.Combine(root, $"perk_{o.WarmupLength}") : null;
-        if (warmDir != null) perkOverrides = perkOverrides.Append($"init_from={warmDir}");
-        var perkCfg = TrainConfigLoader.Parse(o.PerkYaml, "tiny_qa1.yaml", perkOverrides);
-        var ftCfg = TrainConfigLoader.Parse(o.FtIcrYaml, "tiny_ft_icr.yaml", o.FtIcrOverrides.Append($"output_dir={Path.Combine(root, "ft_icr")}"));
+        // 3. PERK meta-training: the facts-only stage, then the training length from where it ended.
+        var curriculum = new List<PerkStage>();
+        if (o.WarmupCount > 0)
+        {
+            var w = new List<PerkExample>(); var wv = new List<PerkExample>();
+            foreach (int t in o.Tasks)
+            {
+                w.AddRange(QuickstartData.Ensure(dataDir, t, o.WarmupLength, "train", o.WarmupCount, o.SegmentTokens, o.DataSeed));
+                wv.AddRange(QuickstartData.Ensure(dataDir, t, o.WarmupLength, "validation", o.ValCount, o.SegmentTokens, o.DataSeed));
+            }
+            curriculum.Add(new PerkStage($"PERK stage 1 ({o.WarmupLength}, facts only)", Path.Combine(root, $"perk_{o.WarmupLength}"), w, wv,
+                o.PerkOverrides.Concat(o.WarmupOverrides).Append($"dataset_subset=qa{o.Tasks[0]}_{o.WarmupLength}").ToList()));
+        }
+        curriculum.Add(new PerkStage($"PERK meta-training ({o.TrainLength})", Path.Combine(root, "perk"), train, val, o.PerkOverrides));
+        // The last stage's config, known before training (TTFT copies its sizes and rates; lane 1 needs it early).
+        var perkCfg = TrainConfigLoader.Parse(o.PerkYaml, "tiny_qa1.yaml", curriculum[^1].Overrides.Append($"output_dir={curriculum[^1].RunDir}")
+            .Concat(curriculum.Count > 1 ? new[] { $"init_from={curriculum[^2].RunDir}" } : Array.Empty<string>()));
+
+        // 3-6 in lanes (Runtime.Lanes: one libtorch thread each, which the tiny model's small ops prefer): lane 0
+        // meta-trains PERK; lane 1, on its own copy of the base, fine-tunes FT-ICR, picks TTFT's rate and evaluates the
+        // baselines. Then PERK's test cells are split over the lanes, each lane with its own model and meta-parameters.
+        int lanes = o.Lanes > 0 ? o.Lanes : Runtime.Lanes.Auto();
+        int threadsPerLane = Math.Max(1, TorchSharp.torch.get_num_threads() / lanes);         // 1 lane: all threads
+        using var laneBase = lanes > 1 ? BaseModel.Load(baseDir) : null;
+        var pipelineB = laneBase != null ? new BabilongPipeline(laneBase.Model, laneBase.Tokenizer, baseDir, baseId: "", phases) : pipeline;
         string evalRoot = Path.Combine(root, "eval");
         if (Directory.Exists(evalRoot)) Directory.Delete(evalRoot, recursive: true);     // the summary covers this run only
-        // Every (cell, method) keeps the seed it has in the sequential order, whichever lane runs it.
-        var cells = new List<(int Task, string Length, List<PerkExample> Examples, int SeedIndex)>();
-        int seedIndex = 0;
-        foreach (var (task, len, examples) in tests) { cells.Add((task, len, examples, seedIndex)); seedIndex += o.Bm25 ? 4 : 3; }
-        var results = new System.Collections.Concurrent.ConcurrentDictionary<string, List<EvalRecord>>();
-        void Eval(IEvalMethod m, (int Task, string Length, List<PerkExample> Examples, int SeedIndex) c, int offset)
+        var methodNames = new List<string> { "perk", "ft_icr", "ttft" };
+        if (o.Bm25) methodNames.Add("bm25_top1");
+        var results = new System.Collections.Concurrent.ConcurrentDictionary<(int Cell, int Method), List<EvalRecord>>();
+        void Eval(BabilongPipeline p, (IEvalMethod Method, string Recipe) m, int cell)
         {
-            string dir = Path.Combine(evalRoot, $"{m.Name}_qa{c.Task}_{c.Length}");
-            results[dir] = EvalHarness.Run(m, c.Examples, (p, t) => (PerkMetrics.ExactMatch(p, t), PerkMetrics.F1(p, t)), dir,
-                $"eval {m.Name} qa{c.Task} {c.Length}", seed: perkCfg.Seed + 1000 * (c.SeedIndex + offset), batchSize: o.EvalBatchSize);
+            var (task, len, examples) = tests[cell];
+            int k = methodNames.IndexOf(m.Method.Name);
+            // Each (cell, method) keeps the seed it has in the sequential order, whichever lane runs it.
+            results[(cell, k)] = p.Evaluate(m.Method, m.Recipe, examples, Path.Combine(evalRoot, $"{m.Method.Name}_qa{task}_{len}"),
+                $"eval {m.Method.Name} qa{task} {len}", seed: perkCfg.Seed + 1000 * (cell * methodNames.Count + k), batchSize: o.EvalBatchSize);
         }
-        void Log(Stopwatch sw, string what) => log.WriteLine($"[{Progress.Fmt(wall.Elapsed.TotalSeconds)}] {what} ({Progress.Fmt(sw.Elapsed.TotalSeconds)})");
-
-        MetaTrainer? trainer = null;
-        BaseModel? laneBase = null;
-        MetaParameters? ftLora = null, ttft = null;
+        Trained? perk = null, ftIcr = null, ttft = null;
         try
         {
-            var meta = new Stopwatch();
-            var jobs = new Action[]
+            var jobs = new List<Action>
             {
+                () => perk = pipeline.TrainPerk(o.PerkYaml, "tiny_qa1.yaml", curriculum),
                 () =>
                 {
-                    // 3. PERK meta-training: the facts-only stage, then the training length from where it ended.
-                    var sw = Stopwatch.StartNew();
-                    if (warmDir != null)
-                    {
-                        var w = new List<PerkExample>(); var wv = new List<PerkExample>();
-                        foreach (int t in o.Tasks)
-                        {
-                            w.AddRange(QuickstartData.Ensure(dataDir, t, o.WarmupLength, "train", o.WarmupCount, o.SegmentTokens, o.DataSeed));
-                            wv.AddRange(QuickstartData.Ensure(dataDir, t, o.WarmupLength, "validation", o.ValCount, o.SegmentTokens, o.DataSeed));
-                        }
-                        var warmCfg = TrainConfigLoader.Parse(o.PerkYaml, "tiny_qa1.yaml", o.PerkOverrides.Concat(o.WarmupOverrides)
-                            .Append($"dataset_subset=qa{o.Tasks[0]}_{o.WarmupLength}").Append($"output_dir={warmDir}"));
-                        Reset(warmDir);
-                        using var warm = new MetaTrainer(warmCfg, bm.Model, bm.Tokenizer, warmDir, baseDir);
-                        var ws = warm.Run(w, wv);
-                        LearningCurve.WriteInto(warmDir);
-                        Log(sw, $"PERK stage 1 ({o.WarmupLength}, facts only): {ws.Steps} steps x {warmCfg.TrainBatchSize} examples, best val_loss {ws.BestValLoss:0.000}, val EM {ws.LastValEm:0.00}");
-                        sw.Restart();
-                    }
-                    Reset(perkCfg.OutputDir);
-                    trainer = new MetaTrainer(perkCfg, bm.Model, bm.Tokenizer, perkCfg.OutputDir, baseDir);
-                    var ts = trainer.Run(train, val);
-                    LearningCurve.WriteInto(perkCfg.OutputDir);
-                    PerkCheckpoint.LoadMeta(CheckpointManager.Resolve(perkCfg.OutputDir), trainer.Meta);   // evaluate the best by val_loss
-                    Log(sw, $"PERK meta-training ({o.TrainLength}): {ts.Steps} steps x {perkCfg.TrainBatchSize} examples, best val_loss {ts.BestValLoss:0.000}, skipped {ts.SkippedSteps}");
-                },
-                () =>
-                {
-                    // 4. FT-ICR, on the lane's own copy of the base model.
-                    var sw = Stopwatch.StartNew();
-                    laneBase = lanes > 1 ? BaseModel.Load(baseDir) : null;
-                    var lm = laneBase ?? bm;
-                    Reset(ftCfg.OutputDir);
-                    FtIcrTrainer.Train(ftCfg, lm.Model, lm.Tokenizer, train, baseDir);
-                    ftLora = new MetaParameters(lm.Model, FtIcrTrainer.LoraOnly(ftCfg), seed: ftCfg.Seed);
-                    PerkCheckpoint.LoadMeta(CheckpointManager.Resolve(ftCfg.OutputDir, preferLast: true), ftLora);
-                    Log(sw, "FT-ICR fine-tuning"); sw.Restart();
-
-                    // 5. TTFT: PERK's inner loop from a fresh LoRA, fixed rate (picked on validation), uniform weights.
-                    var ttftSettings = PerkSettingsMapper.ToSettings(perkCfg) with { LearnedStepSizes = false, WeightedLoss = false };
-                    double bestRate = o.TtftRates[0], bestLoss = double.PositiveInfinity;
-                    foreach (var rate in o.TtftRates)
-                    {
-                        using var m = new MetaParameters(lm.Model, ttftSettings with { InnerLr = rate }, seed: perkCfg.Seed);
-                        var pm = new PerkMethod(new PerkSystem(lm.Model, lm.Tokenizer, m, baseDir), perkCfg.MaxNewTokens, "ttft");
-                        double l = val.Select(pm.AnswerLossAfterAdaptation).Where(double.IsFinite).DefaultIfEmpty(double.PositiveInfinity).Average();
-                        if (l < bestLoss) { bestLoss = l; bestRate = rate; }
-                    }
-                    ttft = new MetaParameters(lm.Model, ttftSettings with { InnerLr = bestRate }, seed: perkCfg.Seed);
-                    Log(sw, $"TTFT: fixed inner rate {bestRate.ToString(CultureInfo.InvariantCulture)} chosen on validation (answer loss {bestLoss:0.000})"); sw.Restart();
-
+                    // 4. FT-ICR. 5. TTFT: PERK's inner loop from a fresh LoRA, fixed rate (picked on validation), uniform weights.
+                    ftIcr = pipelineB.TrainFtIcr(o.FtIcrYaml, "tiny_ft_icr.yaml", o.FtIcrOverrides, Path.Combine(root, "ft_icr"), train);
+                    ttft = pipelineB.ChooseTtftRate(perkCfg, o.TtftRates, val, Path.Combine(root, "ttft"));
                     // 6a. The baselines' evaluation.
-                    var baselines = new List<IEvalMethod>
-                    {
-                        new InContextMethod(lm.Model, lm.Tokenizer, ftLora, perkCfg.MaxNewTokens, "ft_icr"),
-                        new PerkMethod(new PerkSystem(lm.Model, lm.Tokenizer, ttft, baseDir), perkCfg.MaxNewTokens, "ttft"),
-                    };
-                    if (o.Bm25) baselines.Add(new InContextMethod(lm.Model, lm.Tokenizer, ftLora, perkCfg.MaxNewTokens, "bm25_top1", bm25TopK: 1));
-                    foreach (var c in cells)
-                        for (int k = 0; k < baselines.Count; k++) Eval(baselines[k], c, 1 + k);
-                    Log(sw, "baselines evaluated");
+                    var baselines = pipelineB.Baselines(ftIcr, ttft, o.Bm25, perkCfg.MaxNewTokens);
+                    for (int c = 0; c < tests.Count; c++)
+                        foreach (var m in baselines) Eval(pipelineB, m, c);
                 },
             };
-            if (lanes > 1) Lanes.Run(jobs, threadsPerLane);
+            if (lanes > 1) Runtime.Lanes.Run(jobs, threadsPerLane);
             else foreach (var job in jobs) job();
 
             // 6b. PERK's evaluation, its cells split over the lanes (cost ~ segments per example).
-            var sw6 = Stopwatch.StartNew();
-            var split = Lanes.Split(cells.Select(c => (double)c.Examples.Sum(e => e.Context.Count)).ToList(), lanes);
-            var perkJobs = split.Select((idx, lane) => (Action)(() =>
+            var split = Runtime.Lanes.Split(tests.Select(t => (double)t.Examples.Sum(e => e.Context.Count)).ToList(), lanes);
+            Runtime.Lanes.Run(split.Select((cells, lane) => (Action)(() =>
             {
-                if (lane == 0) { foreach (int i in idx) Eval(new PerkMethod(trainer!.System, perkCfg.MaxNewTokens, "perk"), cells[i], 0); return; }
-                using var lm = BaseModel.Load(baseDir);
-                using var m = new MetaParameters(lm.Model, PerkSettingsMapper.ToSettings(perkCfg), seed: perkCfg.Seed);
-                PerkCheckpoint.LoadMeta(CheckpointManager.Resolve(perkCfg.OutputDir), m);
-                var method = new PerkMethod(new PerkSystem(lm.Model, lm.Tokenizer, m, baseDir), perkCfg.MaxNewTokens, "perk");
-                foreach (int i in idx) Eval(method, cells[i], 0);
-            })).ToList();
-            Lanes.Run(perkJobs, threadsPerLane);
-            Log(sw6, "PERK evaluated");
+                var p = lane == 0 ? pipeline : pipelineB;
+                using var copy = lane == 0 ? null : p.Copy(perk!);
+                var m = p.PerkMethodOf(copy ?? perk!);
+                foreach (int c in cells) Eval(p, m, c);
+            })).ToList(), threadsPerLane);
         }
         finally
         {
-            ttft?.Dispose(); ftLora?.Dispose(); laneBase?.Dispose(); trainer?.Dispose();
+            perk?.Dispose(); ftIcr?.Dispose(); ttft?.Dispose();
         }
-        Done($"training and evaluation in {lanes} lane(s) of {threadsPerLane} thread(s)");
-        var all = results.OrderBy(kv => kv.Key, StringComparer.Ordinal).SelectMany(kv => kv.Value).ToList();
+        var all = results.OrderBy(kv => kv.Key.Cell).ThenBy(kv => kv.Key.Method).SelectMany(kv => kv.Value).ToList();
 
         ReportWriter.Write(all, Path.Combine(root, "report"));
-        var summary = Summarize(evalRoot, wall.Elapsed.TotalSeconds);
+        var summary = Summarize(evalRoot, phases.WallSeconds);
         IO.AtomicFile.WriteAllText(Path.Combine(root, "summary.json"), summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return summary;
     }
@@ -240,9 +186,4 @@ public static class Quickstart
 
     /// <summary>The comparison table printed at the end (see <see cref="ResultTable"/>).</summary>
     public static string Table(JsonObject summary) => ResultTable.Markdown(summary);
-
-    static void Reset(string runDir)
-    {
-        if (Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
-    }
 }
