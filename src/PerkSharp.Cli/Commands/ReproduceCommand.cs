@@ -14,20 +14,22 @@ public sealed class ReproduceCommand : ICliCommand
         var lengths = new Option<string>("--lengths") { Description = "Test context lengths, comma-separated", DefaultValueFactory = _ => string.Join(",", d.Lengths) };
         var test = new Option<int>("--test-count") { Description = "Test examples per (task, length) cell", DefaultValueFactory = _ => d.TestCount };
         var trainCount = new Option<int>("--train-count") { Description = $"Training examples per task at {d.Recipe.TrainLength}", DefaultValueFactory = _ => d.Recipe.TrainCount };
+        var lanes = new Option<int>("--lanes") { Description = "Tasks run side by side, one libtorch thread each (0 = one per core, at most 2; 1 = one after another on all threads)" };
         var model = new Option<string?>("--model") { Description = "A Hugging Face base model folder to use instead of the embedded tiny default (pretrained into --out/base)" };
         var babilong = new Command("babilong",
             "Length extrapolation on BabiLong: per task, meta-train PERK (facts-only 0k stage, then 1k) and fine-tune FT-ICR at 1k, choose " +
             "TTFT's rate on validation, evaluate PERK / FT-ICR / TTFT / BM25 top-1 at every test length, and write summary.json and report.md " +
             "(EM with 95% Wilson intervals, chance rows, plots, learning curves). Every phase is written atomically with a phase.json marker: " +
             "run the same command again after a kill and finished phases are reused.")
-            { root, tasks, lengths, test, trainCount, model };
+            { root, tasks, lengths, test, trainCount, lanes, model };
         babilong.SetHandler(parse =>
         {
             var o = d with
             {
                 Root = parse.GetValue(root)!, Tasks = BabilongReproduction.ParseTasks(parse.GetValue(tasks)!),
                 Lengths = BabilongReproduction.ParseLengths(parse.GetValue(lengths)!), TestCount = parse.GetValue(test),
-                ModelDir = parse.GetValue(model), Recipe = d.Recipe with { TrainCount = parse.GetValue(trainCount) },
+                ModelDir = parse.GetValue(model), Lanes = parse.GetValue(lanes) >= 0 ? parse.GetValue(lanes)
+                    : throw new PerkSharp.Runtime.PerkException($"--lanes {parse.GetValue(lanes)}: expected 0 (auto) or more"), Recipe = d.Recipe with { TrainCount = parse.GetValue(trainCount) },
             };
             BabilongReproduction.Validate(o);                   // before libtorch work or any file is written
             var summary = BabilongReproduction.Run(o, Console.Error);

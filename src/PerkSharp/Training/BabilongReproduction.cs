@@ -13,6 +13,8 @@ public sealed record ReproduceOptions
 {
     public string Root { get; init; } = "runs/reproduce/babilong";
     public int[] Tasks { get; init; } = { 1, 2 };
+    /// <summary>Tasks run side by side, one lane each with its own base copy (<see cref="Runtime.Lanes"/>); 0 = one per core, at most 2.</summary>
+    public int Lanes { get; init; }
     /// <summary>Test lengths; PERK and FT-ICR are trained at <see cref="QuickstartOptions.TrainLength"/> of the recipe.</summary>
     public string[] Lengths { get; init; } = { "1k", "2k", "4k", "8k" };
     public int TestCount { get; init; } = 200;
@@ -86,7 +88,7 @@ public static class BabilongReproduction
         string evalRoot = Path.Combine(root, "eval");
         var cells = new HashSet<string>(StringComparer.Ordinal);
         var curves = new List<ExtrapolationReport.Run>();
-        foreach (int t in o.Tasks)
+        void RunTask(int t, BabilongPipeline pipeline)
         {
             string taskDir = Path.Combine(root, "train", $"qa{t}");
             var paths = new[] { $"model_name_or_path={baseDir}", $"data_dir={dataDir}" };
@@ -114,16 +116,32 @@ public static class BabilongReproduction
                 foreach (var (m, recipe) in methods)
                 {
                     string cell = $"{m.Name}_qa{t}_{len}";
-                    cells.Add(cell);
+                    lock (cells) cells.Add(cell);
                     var records = pipeline.Evaluate(m, recipe, tests, Path.Combine(evalRoot, cell), $"eval {m.Name} qa{t} {len}",
                         CellSeed(perk.Config.Seed, cell), q.EvalBatchSize, Data(t, len, "test", o.TestCount));
                     if (m.Name == "perk") perkRecords.AddRange(records);
                 }
             }
-            foreach (var stage in curriculum)
-                curves.Add(new ExtrapolationReport.Run($"qa{t}_{Path.GetFileName(stage.RunDir)}", stage.RunDir,
-                    stage == curriculum[^1] ? perkRecords : new List<EvalRecord>()));
+            lock (curves)
+                foreach (var stage in curriculum)
+                    curves.Add(new ExtrapolationReport.Run($"qa{t}_{Path.GetFileName(stage.RunDir)}", stage.RunDir,
+                        stage == curriculum[^1] ? perkRecords : new List<EvalRecord>()));
         }
+        // Tasks are independent: with two lanes (one libtorch thread each, which the tiny model's small ops prefer)
+        // each lane runs its share of the tasks on its own copy of the base model.
+        int lanes = Math.Min(o.Lanes > 0 ? o.Lanes : Runtime.Lanes.Auto(), o.Tasks.Length);
+        if (lanes <= 1) foreach (int t in o.Tasks) RunTask(t, pipeline);
+        else
+        {
+            int threadsPerLane = Math.Max(1, TorchSharp.torch.get_num_threads() / lanes);
+            Runtime.Lanes.Run(Enumerable.Range(0, lanes).Select(lane => (Action)(() =>
+            {
+                using var copy = lane == 0 ? null : BaseModel.Load(baseDir);
+                var p = copy == null ? pipeline : new BabilongPipeline(copy.Model, copy.Tokenizer, baseDir, BaseId(baseDir), phases, o.Progress);
+                for (int i = lane; i < o.Tasks.Length; i += lanes) RunTask(o.Tasks[i], p);
+            })).ToList(), threadsPerLane);
+        }
+        curves.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
 
         // 4. Summary and report over exactly this run's cells (a cell of other tasks or lengths from an earlier run goes).
         foreach (var dir in Directory.GetDirectories(evalRoot).Where(d => !cells.Contains(Path.GetFileName(d))))

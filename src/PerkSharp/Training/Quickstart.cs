@@ -14,7 +14,7 @@ public sealed record QuickstartOptions
     public string[] EvalLengths { get; init; } = { "1k", "2k", "4k" };
     public int TrainCount { get; init; } = 400;
     public int ValCount { get; init; } = 24;
-    public int TestCount { get; init; } = 30;
+    public int TestCount { get; init; } = 100;
     public int SegmentTokens { get; init; } = 128;
     public ulong DataSeed { get; init; } = PerkRandom.DefaultSeed;
     public int ProseSentences { get; init; } = 6000;

@@ -11,6 +11,7 @@ namespace PerkSharp.Tests.Training;
 /// whole pipeline runs, its report and summary agree with the outputs.jsonl files, and a rerun after a simulated kill
 /// (a phase's marker or an eval cell deleted) redoes only that phase.
 /// </summary>
+[Collection(SerialCollection.Name)]
 public class ReproduceTests
 {
     static ReproduceOptions Tiny(string root) => new()
@@ -155,6 +156,29 @@ public class ReproduceTests
         }
         Assert.Contains("perk", File.ReadAllText(Path.Combine(root, "report", "qa1_perk_1k", "report.md")));
     }
+
+    [Fact]
+    public void Two_tasks_in_two_lanes_give_the_outputs_of_one_lane()
+    {
+        TorchRuntime.Initialize(1);                 // one libtorch thread either way, so only the lanes differ
+        string one = TinyRun.TempDir("reproduce-l1"), two = TinyRun.TempDir("reproduce-l2");
+        try
+        {
+            Run(Tiny(one) with { Tasks = new[] { 1, 2 }, Lanes = 1 });
+            var phases = Run(Tiny(two) with { Tasks = new[] { 1, 2 }, Lanes = 2 });
+            Assert.Contains("qa2 PERK meta-training (1k)", phases.Ran);
+            var cells = Directory.GetDirectories(Path.Combine(one, "eval")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+            Assert.Equal(16, cells.Count);
+            foreach (var cell in cells)
+                Assert.Equal(EvalRecord.ReadAll(Path.Combine(one, "eval", cell!, "outputs.jsonl")).Select(r => (r.Guid, r.Output, r.Em)),
+                             EvalRecord.ReadAll(Path.Combine(two, "eval", cell!, "outputs.jsonl")).Select(r => (r.Guid, r.Output, r.Em)));
+        }
+        finally
+        {
+            TorchRuntime.Initialize();
+            foreach (var d in new[] { one, two }) try { Directory.Delete(d, true); } catch (IOException) { }
+        }
+    }
 }
 
 /// <summary>`perk reproduce babilong` through the real CLI: help, and one-line errors before any work.</summary>
@@ -223,4 +247,5 @@ public class ReproduceCliTests
         }
         finally { Directory.Delete(root, true); }
     }
+
 }
