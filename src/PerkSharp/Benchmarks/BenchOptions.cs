@@ -18,8 +18,12 @@ public sealed record BenchOptions
     public int[] GemmSizes => Quick ? new[] { 256, 512, 1024, 2048 } : new[] { 256, 512, 1024, 2048, 3072 };
     public double GemmSecondsPerSize => Quick ? 0.6 : 2.0;
 
-    /// <summary>Meta-steps of the tiny model for the leak check (500 in both modes: the key is RSS 50 -> 500).</summary>
-    public int LeakSteps { get; init; } = 500;
+    /// <summary>
+    /// Meta-steps of the tiny model for the leak check: 1,500 in a full run (both RSS windows, 50 -> 500 and 750 -> 1,500),
+    /// 500 in a quick one (the steady-state window then stays unmeasured). Null: the mode's default.
+    /// </summary>
+    public int? LeakStepsOverride { get; init; }
+    public int LeakSteps => LeakStepsOverride ?? (Quick ? 500 : 1500);
 
     /// <summary>Tokens per context segment (the paper's latency study uses 128-token segments).</summary>
     public int SegmentLength => 128;

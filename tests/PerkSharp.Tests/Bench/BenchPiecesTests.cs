@@ -85,4 +85,39 @@ public class BenchPiecesTests
         s["gemm_gflops"] = double.NaN;                                           // non-finite values become null
         Assert.Null(s["gemm_gflops"]);
     }
+
+    [Fact]
+    public void RssGrowthNeedsBothEndsOfItsWindow()
+    {
+        var rss = new Dictionary<int, double> { [50] = 200, [500] = 210, [750] = 250, [1500] = 245 };
+        Assert.Equal(0.05, LeakBench.Growth(rss, 50, 500)!.Value, 12);
+        Assert.Equal(-0.02, LeakBench.Growth(rss, 750, 1500)!.Value, 12);
+        Assert.Null(LeakBench.Growth(rss, 50, 1000));
+        Assert.Null(LeakBench.Growth(new Dictionary<int, double> { [500] = 210 }, 50, 500));
+        // A full run is long enough for both windows; a quick one only for the warm-up window.
+        Assert.Equal(1500, new BenchOptions().LeakSteps);
+        Assert.Equal(500, new BenchOptions { Quick = true }.LeakSteps);
+        Assert.Equal(1500, LeakBench.Windows.Max(w => w.To));
+        Assert.Contains("rss_growth_750_1500", BenchSummary.Keys);
+    }
+
+    [Fact]
+    public void ShortLeakRunLeavesBothWindowsUnmeasuredAndSaysSo()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "perk-leak-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var s = new BenchSummary();
+            var tables = new List<BenchTable>();
+            new LeakBench(new BenchOptions { OutDir = dir, LeakStepsOverride = 60 }, TextWriter.Null).Run(s, tables.Add, (_, _) => { });
+            Assert.Equal(new double[] { 1, 10, 20, 30, 40, 50, 60 }, tables.Single().Rows.Select(r => tables[0].Num(r, "step")));
+            foreach (var (key, _, to) in LeakBench.Windows)
+            {
+                Assert.Null(s[key]);
+                Assert.Contains(s.Notes, n => n.Contains(key) && n.Contains($"not {to}"));
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }
