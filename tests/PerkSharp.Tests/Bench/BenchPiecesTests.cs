@@ -120,4 +120,42 @@ public class BenchPiecesTests
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    [Fact]
+    public void PrecisionKeysAreRatiosOfTheBf16MixedRowToTheFp32Row()
+    {
+        var t = new BenchTable("meta_step_precision", "precision", "seconds", "cpu_seconds", "peak_mb");
+        t.Add("bf16_mixed", 30.0, 50.0, 1300.0);     // row order must not matter
+        t.Add("fp32", 40.0, 80.0, 2000.0);
+        var s = new BenchSummary();
+        PrecisionBench.Summarize(t, s);
+        Assert.Equal((40.0, 30.0), (s["meta_step_seconds_fp32"], s["meta_step_seconds_bf16_mixed"]));
+        Assert.Equal((2000.0, 1300.0), (s["meta_step_peak_mb_fp32"], s["meta_step_peak_mb_bf16_mixed"]));
+        Assert.Equal(0.75, s["bf16_mixed_time_ratio"]!.Value, 12);
+        Assert.Equal(0.65, s["bf16_mixed_memory_ratio"]!.Value, 12);
+        var o = JsonNode.Parse(s.ToJson())!;
+        Assert.Equal(0.625, o["bf16_mixed_cpu_time_ratio"]!.GetValue<double>(), 12);
+        Assert.True(o["goals_met"]!["bf16_mixed_memory_ratio"]!.GetValue<bool>());   // 0.65 <= 0.7
+        Assert.Null(o["goals_met"]!["bf16_mixed_time_ratio"]);                      // GEMM peaks unknown: not judged
+
+        var missing = new BenchSummary();
+        PrecisionBench.Summarize(new BenchTable("p", "precision", "seconds", "cpu_seconds", "peak_mb"), missing);
+        Assert.Null(missing["bf16_mixed_time_ratio"]);
+    }
+
+    [Theory]
+    [InlineData(100.0, 150.0, null)]    // bf16 GEMM 1.5x fp32: the time goal is not set for this host
+    [InlineData(100.0, 250.0, false)]   // 2.5x: judged, and 0.75 > 0.6 misses it
+    public void Bf16TimeGoalIsJudgedOnlyWhereBf16GemmIsTwiceFp32(double fp32, double bf16, bool? met)
+    {
+        var s = new BenchSummary();
+        s["gemm_gflops"] = fp32;
+        s.Extra["gemm_gflops_bfloat16"] = bf16;
+        s["bf16_mixed_time_ratio"] = 0.75;
+        var goal = BenchSummary.Goals.Single(g => g.Key == "bf16_mixed_time_ratio");
+        Assert.Equal(met, s.Met(goal));
+        Assert.Contains(met is null ? "| n/a on this host |" : "| **no** |", s.GoalTable().Split('\n').Single(l => l.StartsWith("| bf16_mixed_time_ratio")));
+        s["bf16_mixed_time_ratio"] = 0.5;
+        Assert.Equal(met is null ? null : true, s.Met(goal));
+    }
 }
