@@ -16,7 +16,7 @@ public sealed class BenchCommand : ICliCommand
 
     public Command Build()
     {
-        var quick = new Option<bool>("--quick") { Description = "Short run (~3 min): smaller contexts and fewer steps, every key still measured" };
+        var quick = new Option<bool>("--quick") { Description = "Short run (~3 min): smaller contexts and fewer steps; every key but rss_growth_750_1500 still measured" };
         var outDir = new Option<string>("--out") { Description = "Output folder, new or empty (an earlier benchmark is overwritten only with --force)", DefaultValueFactory = _ => "bench-out" };
         var force = new Option<bool>("--force") { Description = "Overwrite --out if it holds an earlier benchmark (any other folder is never touched)" };
         var only = new Option<string[]>("--only")
@@ -29,10 +29,9 @@ public sealed class BenchCommand : ICliCommand
             Description = "Skip configurations whose predicted peak memory exceeds this (GB)",
             DefaultValueFactory = _ => 6.0,
         };
-        var leakSteps = new Option<int>("--leak-steps")
+        var leakSteps = new Option<int?>("--leak-steps")
         {
-            Description = "Meta-steps of the leak check (the rss_growth_50_500 key needs 500)",
-            DefaultValueFactory = _ => 500,
+            Description = "Meta-steps of the leak check (default 1500, --quick 500; rss_growth_50_500 needs 500, rss_growth_750_1500 needs 1500)",
         };
         var cmd = new Command("bench", "Measure speed, memory and scaling against this machine's GEMM peak and the FLOP model")
         {
@@ -46,7 +45,7 @@ public sealed class BenchCommand : ICliCommand
                     throw new PerkException($"--only: unknown phase \"{p}\" (expected one of {string.Join(", ", BenchOptions.AllPhases)})");
             double gb = parse.GetValue(budget);
             if (!(gb > 0)) throw new PerkException($"--memory-budget-gb must be > 0 (got {gb})");
-            int steps = parse.GetValue(leakSteps);
+            int? steps = parse.GetValue(leakSteps);
             if (steps < 50) throw new PerkException($"--leak-steps must be >= 50 (got {steps})");
             OutputGuard.Folder(parse.GetValue(outDir)!, BenchFolder, parse.GetValue(force));   // before minutes of measuring
             var options = new BenchOptions
@@ -55,7 +54,7 @@ public sealed class BenchCommand : ICliCommand
                 OutDir = parse.GetValue(outDir)!,
                 Phases = phases.Length == 0 ? BenchOptions.AllPhases : phases,
                 MemoryBudgetBytes = (long)(gb * (1L << 30)),
-                LeakSteps = steps,
+                LeakStepsOverride = steps,
             };
             var summary = new BenchRunner(options, Console.Out).Run();
             Console.WriteLine(summary.GoalTable());

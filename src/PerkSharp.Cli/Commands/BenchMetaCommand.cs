@@ -52,10 +52,17 @@ public sealed class BenchMetaCommand : ICliCommand
             for (int i = 1; i <= total; i++)
             {
                 var sw = Stopwatch.StartNew();
+                // CPU and kernel (system) seconds too: on a shared machine they are steadier than wall time, and the
+                // kernel share is mostly the zeroing of freshly mapped pages.
+                var proc = Process.GetCurrentProcess();
+                double cpu0 = proc.TotalProcessorTime.TotalSeconds, sys0 = proc.PrivilegedProcessorTime.TotalSeconds;
                 var r = learner.Step(new[] { ctxBatch }, q);
                 times.Add(sw.Elapsed.TotalSeconds);
+                proc.Refresh();
                 if (at.Contains(i) || i == total || total <= 10)
-                    Console.WriteLine($"step {i}: {times[^1]:F3} s, outer loss {r.OuterLoss:F4}, RSS {Rss("VmRSS"):F0} MB, peak RSS {Rss("VmHWM"):F0} MB");
+                    Console.WriteLine($"step {i}: {times[^1]:F3} s, CPU {proc.TotalProcessorTime.TotalSeconds - cpu0:F2} s " +
+                                      $"(kernel {proc.PrivilegedProcessorTime.TotalSeconds - sys0:F2} s), outer loss {r.OuterLoss:F4}, " +
+                                      $"RSS {Rss("VmRSS"):F0} MB, peak RSS {Rss("VmHWM"):F0} MB");
             }
             var steady = times.Skip(Math.Min(1, times.Count - 1)).ToList();
             Console.WriteLine($"bench-meta: mean meta-step {steady.Average():F3} s (excluding the first), peak RSS {Rss("VmHWM"):F0} MB");

@@ -54,6 +54,7 @@ public sealed class EvalCommand : ICliCommand
             foreach (var j in jobs) OutputGuard.Folder(j.Dir, EvalFolder.Kind, parse.GetValue(force));
 
             using var run = TrainedPerk.Open(parse.GetValue(checkpoint)!, parse.GetValue(overrides));
+            Console.Error.WriteLine($"eval: base {run.Base.Describe()}");   // says whether bf16: true took effect
             using var ttft = m == "ttft" ? new MetaParameters(run.Base.Model, PerkSettingsMapper.ToSettings(run.Config) with
                 { LearnedStepSizes = false, WeightedLoss = false, InnerLr = parse.GetValue(ttftLr) }, seed: run.Config.Seed) : null;
             IEvalMethod evalMethod = m switch

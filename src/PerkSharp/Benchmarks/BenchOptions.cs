@@ -3,7 +3,7 @@ namespace PerkSharp.Benchmarks;
 /// <summary>What `perk bench` runs and how large. Quick: ~3 minutes; full: up to ~30 minutes on 2 cores.</summary>
 public sealed record BenchOptions
 {
-    public static readonly string[] AllPhases = { "gemm", "leak", "meta", "tiny-batch", "test-time" };
+    public static readonly string[] AllPhases = { "gemm", "leak", "meta", "precision", "tiny-batch", "test-time" };
 
     public bool Quick { get; init; }
     public string OutDir { get; init; } = "bench-out";
@@ -18,8 +18,12 @@ public sealed record BenchOptions
     public int[] GemmSizes => Quick ? new[] { 256, 512, 1024, 2048 } : new[] { 256, 512, 1024, 2048, 3072 };
     public double GemmSecondsPerSize => Quick ? 0.6 : 2.0;
 
-    /// <summary>Meta-steps of the tiny model for the leak check (500 in both modes: the key is RSS 50 -> 500).</summary>
-    public int LeakSteps { get; init; } = 500;
+    /// <summary>
+    /// Meta-steps of the tiny model for the leak check: 1,500 in a full run (both RSS windows, 50 -> 500 and 750 -> 1,500),
+    /// 500 in a quick one (the steady-state window then stays unmeasured). Null: the mode's default.
+    /// </summary>
+    public int? LeakStepsOverride { get; init; }
+    public int LeakSteps => LeakStepsOverride ?? (Quick ? 500 : 1500);
 
     /// <summary>Tokens per context segment (the paper's latency study uses 128-token segments).</summary>
     public int SegmentLength => 128;
@@ -34,6 +38,9 @@ public sealed record BenchOptions
 
     /// <summary>Timed meta-steps per configuration (after one warm-up step).</summary>
     public int MetaRepeats => Quick ? 1 : 2;
+
+    /// <summary>Timed meta-steps per precision in the fp32 vs bf16-mixed phase (a full-size step takes ~45 s on 2 cores).</summary>
+    public int PrecisionSteps => Quick ? 2 : 1;
 
     /// <summary>Test-time contexts: the scaling key compares the last with the one 8x smaller.</summary>
     public int[] TestContexts => Quick ? new[] { 256, 512, 1024, 2048 } : new[] { 1024, 2048, 4096, 8192, 16384, 32768 };

@@ -38,6 +38,7 @@ public sealed class BenchRunner
 
         Phase("leak", () => { new LeakBench(_o, _log).Run(_summary, Add, Plot); return 0; });
         Phase("meta", () => { new MetaStepBench(_o, _log, Peak).Run(_summary, Add, Plot); return 0; });
+        Phase("precision", () => { new PrecisionBench(_o, _log, Peak).Run(_summary, Add); return 0; });
         Phase("tiny-batch", () => { new TinyBatchBench(_o, _log, Peak).Run(_summary, Add); return 0; });
         Phase("test-time", () => { new TestTimeBench(_o, _log, Peak).Run(_summary, Add, Plot); return 0; });
 

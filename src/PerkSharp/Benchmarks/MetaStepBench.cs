@@ -85,7 +85,7 @@ public sealed class MetaStepBench
                     _log.WriteLine($"bench: meta {name} ctx {ctx} {m.Label}: skipped (predicted {lp.Mb * ctx / lp.Ctx:0} MB)");
                     continue;
                 }
-                var r = Measure(model, cfg, ctx, m.Mode, m.UnrollStart, rng, gflop);
+                var r = Measure(model, cfg, ctx, m.Mode, m.UnrollStart, rng, gflop, _o.MetaRepeats, Math.Max(2, _o.MetaRepeats));
                 lastPeak[m.Label] = (ctx, r.PeakMb);
                 double achieved = gflop / r.Seconds, mfuCpu = gflop / r.Cpu / _peak.GflopsPerCpuSecond;
                 table.Add(name, cfg.NumHiddenLayers, ctx, segments, m.Label, m.T, "ok", r.Steps, r.Seconds, r.Cpu, gflop, achieved,
@@ -96,9 +96,13 @@ public sealed class MetaStepBench
         }
     }
 
-    /// <summary>One warm-up step when a step is short (under ~3 s), then timed steps; median seconds per step.</summary>
-    (double Seconds, double Cpu, int Steps, double PeakMb, double BaselineMb) Measure(CausalLM model, ModelConfig cfg, int ctx,
-        InnerLoopMode mode, int unrollStart, Random rng, double gflop)
+    /// <summary>
+    /// A short step (under ~3 s): one warm-up step, then <paramref name="repeats"/> timed ones; a long step:
+    /// <paramref name="longSteps"/> timed steps, the first one included. Median seconds per step. Meta-parameters are
+    /// float32 whatever the model's dtype, so a bfloat16 <paramref name="model"/> measures bf16-mixed.
+    /// </summary>
+    internal (double Seconds, double Cpu, int Steps, double PeakMb, double BaselineMb) Measure(CausalLM model, ModelConfig cfg, int ctx,
+        InnerLoopMode mode, int unrollStart, Random rng, double gflop, int repeats, int longSteps)
     {
         var settings = BenchWorkloads.Settings(_o.LoraRank, mode, unrollStart, _o.InnerSteps);
         using var meta = new MetaParameters(model, settings, ScalarType.Float32, seed: 3);
@@ -113,7 +117,7 @@ public sealed class MetaStepBench
             var first = BenchWorkloads.Clock(() => learner.Step(context, question));
             // Short steps: the first one (allocator warm-up, kernel selection) is not timed; long ones: it is.
             bool warm = first.Wall < 3.0;
-            int repeats = warm ? Math.Max(1, _o.MetaRepeats) : Math.Max(1, _o.MetaRepeats - 1);
+            repeats = warm ? Math.Max(1, repeats) : Math.Max(0, longSteps - 1);
             if (!warm) times.Add(first);
             if (gflop < 5) repeats = Math.Max(repeats, 5);        // tiny steps: more repeats for a stable median
             for (int i = 0; i < repeats; i++) times.Add(BenchWorkloads.Clock(() => learner.Step(context, question)));

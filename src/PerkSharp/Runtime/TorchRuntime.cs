@@ -43,7 +43,32 @@ public static class TorchRuntime
         // step and first-touch page faults took ~20% of meta-step CPU samples (perf, GPT-2-small shapes); with huge
         // pages: page faults 977K -> 422K and CPU time -12% for 2 first-order meta-steps (perk bench-meta, 12 layers).
         SetNativeDefault("THP_MEM_ALLOC_ENABLE", "1");
+        KeepFreedMemory();
     }
+
+    /// <summary>
+    /// libtorch's CPU allocator is plain malloc/free, and glibc serves blocks over 32 MB (logits and their gradients,
+    /// [tokens, 50257]) with a fresh mmap, unmapped again on free: every meta-step then faults in and zeroes hundreds of
+    /// MB anew (clear_page was a third of a GPT-2-small meta-step's CPU samples). With mmap off and no trimming, freed
+    /// blocks stay in the heap and are reused. The resident size stays at the step's peak between steps; `perk bench`
+    /// trims at each phase start (<see cref="Benchmarks.PeakMemory.BeginPhase"/>). Skipped when the user tunes malloc.
+    /// </summary>
+    static void KeepFreedMemory()
+    {
+        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("GLIBC_TUNABLES") is not null ||
+            Environment.GetEnvironmentVariable("MALLOC_MMAP_MAX_") is not null || Environment.GetEnvironmentVariable("MALLOC_TRIM_THRESHOLD_") is not null)
+            return;
+        const int M_TRIM_THRESHOLD = -1, M_MMAP_MAX = -4;
+        try
+        {
+            mallopt(M_TRIM_THRESHOLD, int.MaxValue);
+            mallopt(M_MMAP_MAX, 0);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { /* not glibc: its allocator's defaults */ }
+    }
+
+    [DllImport("libc")]
+    static extern int mallopt(int param, int value);
 
     static void SetNativeDefault(string name, string value)
     {

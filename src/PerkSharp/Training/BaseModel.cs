@@ -109,7 +109,8 @@ public sealed class BaseModel : IDisposable
     {
         var c = Model.Config;
         return $"{c.ModelType} {c.NumHiddenLayers} layers x {c.HiddenSize}, {c.NumAttentionHeads} heads, vocabulary {c.VocabSize}, " +
-               $"{c.MaxPositionEmbeddings} positions{(Reused ? " (reused)" : " (pretrained now)")} in {Directory}";
+               $"{c.MaxPositionEmbeddings} positions, {HfCheckpoint.DTypeName(Model.parameters().First().dtype)} weights" +
+               $"{(Reused ? " (reused)" : " (pretrained now)")} in {Directory}";
     }
 
     public void Dispose() => Loaded.Dispose();

@@ -85,4 +85,77 @@ public class BenchPiecesTests
         s["gemm_gflops"] = double.NaN;                                           // non-finite values become null
         Assert.Null(s["gemm_gflops"]);
     }
+
+    [Fact]
+    public void RssGrowthNeedsBothEndsOfItsWindow()
+    {
+        var rss = new Dictionary<int, double> { [50] = 200, [500] = 210, [750] = 250, [1500] = 245 };
+        Assert.Equal(0.05, LeakBench.Growth(rss, 50, 500)!.Value, 12);
+        Assert.Equal(-0.02, LeakBench.Growth(rss, 750, 1500)!.Value, 12);
+        Assert.Null(LeakBench.Growth(rss, 50, 1000));
+        Assert.Null(LeakBench.Growth(new Dictionary<int, double> { [500] = 210 }, 50, 500));
+        // A full run is long enough for both windows; a quick one only for the warm-up window.
+        Assert.Equal(1500, new BenchOptions().LeakSteps);
+        Assert.Equal(500, new BenchOptions { Quick = true }.LeakSteps);
+        Assert.Equal(1500, LeakBench.Windows.Max(w => w.To));
+        Assert.Contains("rss_growth_750_1500", BenchSummary.Keys);
+    }
+
+    [Fact]
+    public void ShortLeakRunLeavesBothWindowsUnmeasuredAndSaysSo()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "perk-leak-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var s = new BenchSummary();
+            var tables = new List<BenchTable>();
+            new LeakBench(new BenchOptions { OutDir = dir, LeakStepsOverride = 60 }, TextWriter.Null).Run(s, tables.Add, (_, _) => { });
+            Assert.Equal(new double[] { 1, 10, 20, 30, 40, 50, 60 }, tables.Single().Rows.Select(r => tables[0].Num(r, "step")));
+            foreach (var (key, _, to) in LeakBench.Windows)
+            {
+                Assert.Null(s[key]);
+                Assert.Contains(s.Notes, n => n.Contains(key) && n.Contains($"not {to}"));
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void PrecisionKeysAreRatiosOfTheBf16MixedRowToTheFp32Row()
+    {
+        var t = new BenchTable("meta_step_precision", "precision", "seconds", "cpu_seconds", "peak_mb");
+        t.Add("bf16_mixed", 30.0, 50.0, 1300.0);     // row order must not matter
+        t.Add("fp32", 40.0, 80.0, 2000.0);
+        var s = new BenchSummary();
+        PrecisionBench.Summarize(t, s);
+        Assert.Equal((40.0, 30.0), (s["meta_step_seconds_fp32"], s["meta_step_seconds_bf16_mixed"]));
+        Assert.Equal((2000.0, 1300.0), (s["meta_step_peak_mb_fp32"], s["meta_step_peak_mb_bf16_mixed"]));
+        Assert.Equal(0.75, s["bf16_mixed_time_ratio"]!.Value, 12);
+        Assert.Equal(0.65, s["bf16_mixed_memory_ratio"]!.Value, 12);
+        var o = JsonNode.Parse(s.ToJson())!;
+        Assert.Equal(0.625, o["bf16_mixed_cpu_time_ratio"]!.GetValue<double>(), 12);
+        Assert.True(o["goals_met"]!["bf16_mixed_memory_ratio"]!.GetValue<bool>());   // 0.65 <= 0.7
+        Assert.Null(o["goals_met"]!["bf16_mixed_time_ratio"]);                      // GEMM peaks unknown: not judged
+
+        var missing = new BenchSummary();
+        PrecisionBench.Summarize(new BenchTable("p", "precision", "seconds", "cpu_seconds", "peak_mb"), missing);
+        Assert.Null(missing["bf16_mixed_time_ratio"]);
+    }
+
+    [Theory]
+    [InlineData(100.0, 150.0, null)]    // bf16 GEMM 1.5x fp32: the time goal is not set for this host
+    [InlineData(100.0, 250.0, false)]   // 2.5x: judged, and 0.75 > 0.6 misses it
+    public void Bf16TimeGoalIsJudgedOnlyWhereBf16GemmIsTwiceFp32(double fp32, double bf16, bool? met)
+    {
+        var s = new BenchSummary();
+        s["gemm_gflops"] = fp32;
+        s.Extra["gemm_gflops_bfloat16"] = bf16;
+        s["bf16_mixed_time_ratio"] = 0.75;
+        var goal = BenchSummary.Goals.Single(g => g.Key == "bf16_mixed_time_ratio");
+        Assert.Equal(met, s.Met(goal));
+        Assert.Contains(met is null ? "| n/a on this host |" : "| **no** |", s.GoalTable().Split('\n').Single(l => l.StartsWith("| bf16_mixed_time_ratio")));
+        s["bf16_mixed_time_ratio"] = 0.5;
+        Assert.Equal(met is null ? null : true, s.Met(goal));
+    }
 }
