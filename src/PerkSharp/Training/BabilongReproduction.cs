@@ -70,11 +70,11 @@ public static class BabilongReproduction
         string baseDir = o.ModelDir ?? Path.Combine(root, "base");
         if (o.ModelDir == null)
         {
-            string recipe = $"pretrain {q.Pretrain} vocab={q.MaxVocab} prose={q.ProseSentences} tasks={string.Join(",", o.Tasks)}\n" +
+            string recipe = $"pretrain {q.Pretrain} vocab={q.MaxVocab} prose={q.ProseSentences} tasks={string.Join(",", o.Tasks)} examples={q.PretrainExamples}\n" +
                             string.Join("\n", o.Tasks.Select(t => Data(t, q.TrainLength, "train", q.TrainCount)));
             phases.Run("base", baseDir, recipe, () =>
             {
-                var train = o.Tasks.SelectMany(t => Read(t, q.TrainLength, "train", q.TrainCount)).ToList();
+                var train = o.Tasks.SelectMany(t => Read(t, q.TrainLength, "train", q.TrainCount).Take(q.PretrainExamples)).ToList();
                 using var b = BaseModel.LoadOrPretrain(baseDir, () => QuickstartData.PretrainCorpus(train, q.ProseSentences, o.Tasks, q.Pretrain.Drills, q.DataSeed),
                     q.Pretrain, q.MaxVocab, phases.Log);
                 return new JsonObject { ["model"] = b.Describe().Replace(" (pretrained now)", "") };   // the marker outlives "now"
@@ -118,7 +118,7 @@ public static class BabilongReproduction
                     string cell = $"{m.Name}_qa{t}_{len}";
                     lock (cells) cells.Add(cell);
                     var records = pipeline.Evaluate(m, recipe, tests, Path.Combine(evalRoot, cell), $"eval {m.Name} qa{t} {len}",
-                        CellSeed(perk.Config.Seed, cell), q.EvalBatchSize, Data(t, len, "test", o.TestCount));
+                        CellSeed(perk.Config.Seed, cell), q.EvalBatchFor(tests), Data(t, len, "test", o.TestCount));
                     if (m.Name == "perk") perkRecords.AddRange(records);
                 }
             }
