@@ -166,6 +166,9 @@ public static class BadInputCorpus
         new("data-empty-file", d => { var p = Sub(d, "empty.jsonl"); File.WriteAllText(p, ""); return new[] { "check", "data", p }; }, "no examples"),
         new("data-missing-path", d => new[] { "data", "stats", Sub(d, "nothing-here") }, "no such file or folder"),
         new("data-folder-without-jsonl", d => { File.WriteAllText(Sub(d, "notes.txt"), "hi"); return new[] { "data", "stats", d }; }, "no data files found"),
+        // Links inside a data folder are never followed: a loop ends, data reached only through a link is not there.
+        new("data-only-link-loops", d => { Directory.CreateDirectory(Sub(d, "D/a")); Directory.CreateSymbolicLink(Sub(d, "D/a/up"), ".."); Directory.CreateSymbolicLink(Sub(d, "D/self"), "."); return new[] { "data", "stats", Sub(d, "D") }; }, "no data files found"),
+        new("data-only-a-link-out", d => { var p = Jsonl(d, GoodLine); Directory.CreateDirectory(Sub(d, "D")); File.CreateSymbolicLink(Sub(d, "D/data.jsonl"), p); return new[] { "check", "data", Sub(d, "D") }; }, "no data files found"),
         new("data-official-missing-answer", d => { var p = Sub(d, Path.Combine("babilong", "qa1_1k", "test.jsonl")); Directory.CreateDirectory(Path.GetDirectoryName(p)!); File.WriteAllText(p, "{\"context\":[\"a\"],\"question\":\"q\"}\n"); return new[] { "data", "stats", d }; }, "test.jsonl:1: missing field \"answer\""),
 
         // --- outputs: a failing command leaves no partial output ---------------------------------------------------
