@@ -118,7 +118,9 @@ public static class BadInputCorpus
         new("run-checkpoint-base-not-a-string", d => { Trained(d); File.WriteAllText(Sub(d, "run/checkpoints/last/perk_checkpoint.json"), "{\"base_model\": 5}"); return Encode(d, "doc.txt"); }, "\"base_model\" must name the base model folder", Output: "m2", Relaxed: true),
         new("run-encode-doc-invalid-utf8", d => { Trained(d); File.WriteAllBytes(Sub(d, "bad.txt"), new byte[] { 0x41, 0xC3, 0x28, 0x0A }); return Encode(d, "bad.txt"); }, "not valid UTF-8", Output: "m2", Relaxed: true),
         new("run-encode-doc-empty", d => { Trained(d); File.WriteAllText(Sub(d, "empty.txt"), " \n\n"); return Encode(d, "empty.txt"); }, "the document is empty", Output: "m2", Relaxed: true),
-        new("run-encode-doc-beyond-positions", d => { Trained(d); File.WriteAllText(Sub(d, "long.txt"), new string('a', 300) + "\n"); return Encode(d, "long.txt"); }, "exceed the model's 256 positions", Output: "m2", Relaxed: true),
+        // A document longer than the window is cut into windows (it encodes); a segment size beyond it is refused up front.
+        new("run-encode-segment-tokens-beyond-positions", d => { Trained(d); return Encode(d, "doc.txt").Concat(new[] { "--segment-tokens", "257" }).ToArray(); }, "--segment-tokens 257: larger than the model's 256 positions", Output: "m2"),
+        new("run-ask-segment-tokens-beyond-positions", d => { Trained(d); return new[] { "ask", "--checkpoint", Sub(d, "run"), "--document", Sub(d, "doc.txt"), "--segment-tokens", "1000", "Where?", "--threads", "1" }; }, "--segment-tokens 1000: larger than the model's 256 positions"),
         new("run-encode-doc-is-a-folder", d => { Trained(d); return Encode(d, "data"); }, "data", Output: "m2", Relaxed: true),
         new("run-ask-memory-rank-differs", d => { Trained(d); var p = Sub(d, "mem/adapter_config.json"); File.WriteAllText(p, File.ReadAllText(p).Replace("\"r\": 2", "\"r\": 4")); return Ask(d); }, "\"r\" is 4", Relaxed: true),
         new("run-ask-memory-weights-truncated", d => { Trained(d); Cut(Sub(d, "mem/adapter_model.safetensors"), 50); return Ask(d); }, "exceeds the file size", Relaxed: true),
