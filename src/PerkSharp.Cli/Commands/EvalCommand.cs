@@ -64,18 +64,39 @@ public sealed class EvalCommand : ICliCommand
                 _ => new InContextMethod(run.Base.Model, run.Base.Tokenizer, run.IsFtIcr ? run.Meta : null, run.Config.MaxNewTokens, name, parse.GetValue(bm25K)),
             };
             var all = new List<EvalRecord>();
+            int failedRows = 0;
             foreach (var (setName, load, tag, dir) in jobs)
             {
                 var examples = load();
+                string file = File.Exists(d) ? d : Path.Combine(d, setName);
+                var lines = RowLines(file, examples.Count);
                 if (parse.GetValue(max) > 0) examples = examples.Take(parse.GetValue(max)).ToList();
-                var records = EvalHarness.Run(evalMethod, examples, (p, t) => (PerkMetrics.ExactMatch(p, t), PerkMetrics.F1(p, t)), null, $"eval {tag}");
-                EvalFolder.Write(dir, records, parse.GetValue(force));
+                // A row that cannot be evaluated is recorded (file, line, reason) and the others are still scored.
+                var failures = new List<EvalFolder.Failure>();
+                var records = EvalHarness.Run(evalMethod, examples, (p, t) => (PerkMetrics.ExactMatch(p, t), PerkMetrics.F1(p, t)), null, $"eval {tag}",
+                    onFailure: (i, e) => failures.Add(new EvalFolder.Failure(file, lines?[i].ToString() ?? $"row {i + 1}", examples[i].Id, e.Message)));
+                EvalFolder.Write(dir, records, parse.GetValue(force), failures);
                 all.AddRange(records);
-                Console.Error.WriteLine($"eval: {examples.Count} examples of {setName} -> {dir}");
+                failedRows += failures.Count;
+                Console.Error.WriteLine($"eval: {examples.Count} examples of {setName} -> {dir}" +
+                                        (failures.Count > 0 ? $" ({failures.Count} could not be evaluated, see {EvalFolder.Failures})" : ""));
+                foreach (var f in failures) Console.Error.WriteLine($"eval: {f.File}:{f.Line}: not evaluated: {f.Reason}");
             }
             Console.WriteLine(ReportWriter.Markdown(all));
+            if (failedRows > 0) Console.WriteLine($"{failedRows} row(s) could not be evaluated (listed in {EvalFolder.Failures})");
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// The 1-based file line of each example when the file holds one example per non-blank line (the JSONL
+    /// layouts), else null (the failure then names the row).
+    /// </summary>
+    static int[]? RowLines(string file, int count)
+    {
+        if (!File.Exists(file)) return null;
+        var lines = File.ReadLines(file).Select((l, i) => (l, i)).Where(x => x.l.Trim().Length > 0).Select(x => x.i + 1).ToArray();
+        return lines.Length == count ? lines : null;
     }
 }
