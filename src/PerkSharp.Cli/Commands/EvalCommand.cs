@@ -27,8 +27,9 @@ public sealed class EvalCommand : ICliCommand
             { checkpoint, data, method, outDir, max, split, bm25K, ttftLr, force, overrides };
         cmd.SetHandler(parse =>
         {
+            if (parse.GetValue(max) < 0) throw new PerkException($"--max {parse.GetValue(max)}: expected 0 (all rows) or a positive count");
             // Method, data and output folders are settled from the config alone: a refused --out costs no model load.
-            var cfg = TrainedPerk.ReadConfig(parse.GetValue(checkpoint)!, parse.GetValue(overrides), out _);
+            var cfg = TrainedPerk.ReadConfig(parse.GetValue(checkpoint)!, parse.GetValue(overrides), out string checkpointDir);
             bool ftIcrRun = cfg.Method == "ft_icr";
             string m = parse.GetValue(method) ?? (ftIcrRun ? "ft_icr" : "perk");
             string name = m switch
@@ -54,6 +55,7 @@ public sealed class EvalCommand : ICliCommand
             foreach (var j in jobs) OutputGuard.Folder(j.Dir, EvalFolder.Kind, parse.GetValue(force));
 
             using var run = TrainedPerk.Open(parse.GetValue(checkpoint)!, parse.GetValue(overrides));
+            Console.Error.WriteLine($"eval: checkpoint {checkpointDir}");          // a run folder resolves to its best checkpoint
             using var ttft = m == "ttft" ? new MetaParameters(run.Base.Model, PerkSettingsMapper.ToSettings(run.Config) with
                 { LearnedStepSizes = false, WeightedLoss = false, InnerLr = parse.GetValue(ttftLr) }, seed: run.Config.Seed) : null;
             IEvalMethod evalMethod = m switch

@@ -24,6 +24,7 @@ public class EvalKeepsGoingTests
                 "--out", outDir, "--threads", "1");
             Assert.True(r.ExitCode == 0, r.Stderr);
             Assert.Contains($"{data}:4: not evaluated: question", r.Stderr);
+            Assert.Contains("eval: checkpoint " + Path.Combine(root, "run", "checkpoints", "last"), r.Stderr);
             Assert.Contains("1 row(s) could not be evaluated", r.Stdout);
             var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "metrics.json")))!;
             Assert.Equal(1, (int)metrics["failed"]!);

@@ -133,6 +133,7 @@ public static class BadInputCorpus
         new("run-encode-out-name-too-long", d => { Trained(d); return EncodeTo(d, "doc.txt", new string('m', 256)); }, "is 256 bytes long"),
         new("run-eval-out-is-a-file", d => { Trained(d); return EvalTo(d, "doc.txt"); }, "is a file, not a folder"),
         new("run-eval-out-holds-other-files", d => { Trained(d); return EvalTo(d, "data", "--force"); }, "not empty and not an evaluation (it holds \"babilong/\")"),
+        new("run-eval-max-negative", d => { Trained(d); return EvalTo(d, "e", "--max", "-1"); }, "--max -1: expected 0 (all rows) or a positive count", Output: "e"),
         new("run-eval-checkpoint-not-a-run", d => { Trained(d); return new[] { "eval", "--checkpoint", Sub(d, "data"), "--data", Sub(d, "data") }; }, "neither a checkpoint folder", Relaxed: true),
 
         // --- YAML train configs ------------------------------------------------------------------------------------
