@@ -11,7 +11,10 @@ namespace PerkSharp.Cli.Commands;
 /// <summary>`perk encode --checkpoint RUN --document FILE --out MEMORY`: adapt once, save the memory as a PEFT adapter.</summary>
 public sealed class EncodeCommand : ICliCommand
 {
-    internal static readonly Option<int> SegmentTokens = new("--segment-tokens") { Description = "Split the document into segments of at most this many of the model's tokens (sentence boundaries first, then word windows)", DefaultValueFactory = _ => 256 };
+    /// <summary>Unset: 256, or less when the model's window is smaller; given: refused beyond the model's positions.</summary>
+    internal static readonly Option<int?> SegmentTokens = new("--segment-tokens") { Description = "Split the document into segments of at most this many of the model's tokens (sentence boundaries first, then word windows; default 256 or what fits the model)" };
+
+    const int DefaultSegmentTokens = 256;
 
     public Command Build()
     {
@@ -43,8 +46,9 @@ public sealed class EncodeCommand : ICliCommand
     /// Refuses, before any model loads, a segment size the model cannot take (one line): a segment is at most
     /// n_positions tokens together with its "doc_i:" prompt and end-of-text.
     /// </summary>
-    public static void CheckSegmentTokens(string checkpoint, int segmentTokens)
+    public static void CheckSegmentTokens(string checkpoint, int? given)
     {
+        if (given is not int segmentTokens) return;
         if (segmentTokens < 16) throw new PerkException($"--segment-tokens {segmentTokens}: expected at least 16");
         TrainedPerk.ReadConfig(checkpoint, null, out string dir);
         int positions = ModelConfig.Load(Path.Combine(PerkCheckpoint.BaseModel(dir), "config.json")).MaxPositionEmbeddings;
@@ -57,11 +61,11 @@ public sealed class EncodeCommand : ICliCommand
     /// of the model's tokens, fewer when the segment prompt and end-of-text would not fit otherwise (one-line errors
     /// for missing, empty or non-UTF-8 files).
     /// </summary>
-    public static List<string> ReadDocument(string path, int segmentTokens, TrainedPerk run)
+    public static List<string> ReadDocument(string path, int? segmentTokens, TrainedPerk run)
     {
         var tok = run.Base.Tokenizer;
         int overhead = tok.CountTokens(PerkFormat.SegmentPrompt(999_999)) + 1;          // prompt of a large doc id + eos
-        int size = Math.Min(segmentTokens, run.Base.Model.Config.MaxPositionEmbeddings - overhead);
+        int size = Math.Max(1, Math.Min(segmentTokens ?? DefaultSegmentTokens, run.Base.Model.Config.MaxPositionEmbeddings - overhead));
         return ReadDocument(path, size, tok.CountTokens);
     }
 

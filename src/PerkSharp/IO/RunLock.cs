@@ -8,7 +8,8 @@ namespace PerkSharp.IO;
 
 /// <summary>
 /// One writer per run folder: an advisory lock file (<see cref="FileName"/>) holding the writer's pid, host and start
-/// time. It is created with CreateNew, so of two writers exactly one gets it; it is deleted on Dispose. A writer that
+/// time. It appears whole (written aside, then linked into place without replacing), so of two writers exactly one
+/// gets it, and it is deleted on Dispose. A writer that
 /// died without Dispose (SIGKILL, power loss) leaves a stale file: its pid is gone on this host, so the next writer
 /// takes it over. A lock from another host cannot be checked and is never taken over.
 /// </summary>
@@ -37,17 +38,22 @@ public sealed class RunLock : IDisposable
         // A few rounds only: each round either creates the file, or finds a live holder, or removes one stale file.
         for (int round = 0; round < 8; round++)
         {
+            // Written whole under a private name, then linked into place without replacing: a lock file is never
+            // seen empty or half-written (which would look like no holder), and of two writers only one gets it.
+            string mine = path + ".new-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+            File.WriteAllText(mine, new JsonObject { ["pid"] = me.Pid, ["host"] = me.Host, ["since"] = me.Since }.ToJsonString());
             try
             {
-                using (var fs = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read))
-                using (var w = new StreamWriter(fs))
-                    w.Write(new JsonObject { ["pid"] = me.Pid, ["host"] = me.Host, ["since"] = me.Since }.ToJsonString());
+                File.Move(mine, path, overwrite: false);
                 return new RunLock(path);
             }
             catch (IOException) when (File.Exists(path)) { }
+            finally { if (File.Exists(mine)) File.Delete(mine); }
 
             var holder = Read(path);
-            if (holder == null) continue;                                    // removed or half-written meanwhile: retry
+            if (holder == null) continue;                                    // removed meanwhile: retry
+            if (holder.Pid <= 0)
+                throw new PerkException($"{dir}: {FileName} is unreadable; delete it if no perk train is running there");
             if (holder.Host != me.Host || IsAlive(holder.Pid))
                 throw new PerkException($"{dir}: another perk train writes this run folder ({holder}); wait for it to finish, " +
                                         $"or delete {FileName} if that process is gone");
@@ -64,7 +70,7 @@ public sealed class RunLock : IDisposable
             var o = JsonNode.Parse(File.ReadAllText(path)) as JsonObject;
             if (o?["pid"] is JsonValue p && p.TryGetValue<int>(out int pid))
                 return new Holder(pid, (string?)o["host"] ?? "?", (string?)o["since"] ?? "?");
-            return new Holder(-1, Environment.MachineName, "?");             // garbage: no live holder can be named
+            return new Holder(-1, Environment.MachineName, "?");             // not a lock this code wrote
         }
         catch (FileNotFoundException) { return null; }
         catch (JsonException) { return new Holder(-1, Environment.MachineName, "?"); }
