@@ -25,12 +25,13 @@ public sealed class AskCommand : ICliCommand
             var qs = parse.GetValue(questions)!;
             int blank = Array.FindIndex(qs, q => string.IsNullOrWhiteSpace(q));
             if (blank >= 0) throw new PerkException($"question {blank + 1} is empty");
+            if (doc != null) EncodeCommand.CheckSegmentTokens(parse.GetValue(checkpoint)!, parse.GetValue(EncodeCommand.SegmentTokens));
             using var run = TrainedPerk.Open(parse.GetValue(checkpoint)!);
             if (run.IsFtIcr) throw new PerkException($"{run.CheckpointDir}: an FT-ICR run has no encoder; ask needs a PERK run");
             TorchSharp.torch.manual_seed(run.Config.Seed);                       // the same adaptation as perk encode
             using PerkMemory memory = mem != null
                 ? PerkMemory.Load(mem, run.Meta.Lora)
-                : run.System.Encode(EncodeCommand.ReadDocument(doc!, parse.GetValue(EncodeCommand.SegmentTokens)));
+                : run.System.Encode(EncodeCommand.ReadDocument(doc!, parse.GetValue(EncodeCommand.SegmentTokens), run));
             if (memory.BaseFingerprint is { } fp && fp != IO.WeightsFingerprint.Of(run.Base.Directory))
                 throw new PerkException($"{mem}: this memory was encoded on a different base model than {run.Base.Directory}; encode the document again with this run");
             var answers = run.System.Answer(memory, qs, parse.GetValue(maxNew) ?? run.Config.MaxNewTokens);

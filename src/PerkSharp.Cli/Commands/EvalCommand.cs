@@ -27,8 +27,9 @@ public sealed class EvalCommand : ICliCommand
             { checkpoint, data, method, outDir, max, split, bm25K, ttftLr, force, overrides };
         cmd.SetHandler(parse =>
         {
+            if (parse.GetValue(max) < 0) throw new PerkException($"--max {parse.GetValue(max)}: expected 0 (all rows) or a positive count");
             // Method, data and output folders are settled from the config alone: a refused --out costs no model load.
-            var cfg = TrainedPerk.ReadConfig(parse.GetValue(checkpoint)!, parse.GetValue(overrides), out _);
+            var cfg = TrainedPerk.ReadConfig(parse.GetValue(checkpoint)!, parse.GetValue(overrides), out string checkpointDir);
             bool ftIcrRun = cfg.Method == "ft_icr";
             string m = parse.GetValue(method) ?? (ftIcrRun ? "ft_icr" : "perk");
             string name = m switch
@@ -54,6 +55,7 @@ public sealed class EvalCommand : ICliCommand
             foreach (var j in jobs) OutputGuard.Folder(j.Dir, EvalFolder.Kind, parse.GetValue(force));
 
             using var run = TrainedPerk.Open(parse.GetValue(checkpoint)!, parse.GetValue(overrides));
+            Console.Error.WriteLine($"eval: checkpoint {checkpointDir}");          // a run folder resolves to its best checkpoint
             Console.Error.WriteLine($"eval: base {run.Base.Describe()}");   // says whether bf16: true took effect
             using var ttft = m == "ttft" ? new MetaParameters(run.Base.Model, PerkSettingsMapper.ToSettings(run.Config) with
                 { LearnedStepSizes = false, WeightedLoss = false, InnerLr = parse.GetValue(ttftLr) }, seed: run.Config.Seed) : null;
@@ -65,18 +67,40 @@ public sealed class EvalCommand : ICliCommand
                 _ => new InContextMethod(run.Base.Model, run.Base.Tokenizer, run.IsFtIcr ? run.Meta : null, run.Config.MaxNewTokens, name, parse.GetValue(bm25K)),
             };
             var all = new List<EvalRecord>();
+            int failedRows = 0;
             foreach (var (setName, load, tag, dir) in jobs)
             {
                 var examples = load();
+                string file = File.Exists(d) ? d : Path.Combine(d, setName);
+                var lines = RowLines(file, examples.Count);
                 if (parse.GetValue(max) > 0) examples = examples.Take(parse.GetValue(max)).ToList();
-                var records = EvalHarness.Run(evalMethod, examples, (p, t) => (PerkMetrics.ExactMatch(p, t), PerkMetrics.F1(p, t)), null, $"eval {tag}");
-                EvalFolder.Write(dir, records, parse.GetValue(force));
+                // A row that cannot be evaluated is recorded (file, line, reason) and the others are still scored.
+                var failures = new List<EvalFolder.Failure>();
+                var records = EvalHarness.Run(evalMethod, examples, (p, t) => (PerkMetrics.ExactMatch(p, t), PerkMetrics.F1(p, t)), null, $"eval {tag}",
+                    batchSize: Math.Max(1, run.Config.EvalBatchSize),                 // eval_batch_size: examples answered together
+                    onFailure: (i, e) => failures.Add(new EvalFolder.Failure(file, lines?[i].ToString() ?? $"row {i + 1}", examples[i].Id, e.Message)));
+                EvalFolder.Write(dir, records, parse.GetValue(force), failures);
                 all.AddRange(records);
-                Console.Error.WriteLine($"eval: {examples.Count} examples of {setName} -> {dir}");
+                failedRows += failures.Count;
+                Console.Error.WriteLine($"eval: {examples.Count} examples of {setName} -> {dir}" +
+                                        (failures.Count > 0 ? $" ({failures.Count} could not be evaluated, see {EvalFolder.Failures})" : ""));
+                foreach (var f in failures) Console.Error.WriteLine($"eval: {f.File}:{f.Line}: not evaluated: {f.Reason}");
             }
             Console.WriteLine(ReportWriter.Markdown(all));
+            if (failedRows > 0) Console.WriteLine($"{failedRows} row(s) could not be evaluated (listed in {EvalFolder.Failures})");
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// The 1-based file line of each example when the file holds one example per non-blank line (the JSONL
+    /// layouts), else null (the failure then names the row).
+    /// </summary>
+    static int[]? RowLines(string file, int count)
+    {
+        if (!File.Exists(file)) return null;
+        var lines = File.ReadLines(file).Select((l, i) => (l, i)).Where(x => x.l.Trim().Length > 0).Select(x => x.i + 1).ToArray();
+        return lines.Length == count ? lines : null;
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using PerkSharp.Runtime;
 using PerkSharp.Training;
 
@@ -24,6 +25,16 @@ public sealed class TrainCommand : ICliCommand
             }
             string? path = parse.GetValue(config) ?? throw new PerkException("--config FILE.yaml is required (see configs/, or --list-keys)");
             var cfg = TrainConfigLoader.Load(path, parse.GetValue(overrides));
+            if (parse.GetValue(stopAfter) is long sa && sa < 1) throw new PerkException($"--stop-after {sa}: expected a step number >= 1");
+            // Before any work: one writer per run folder, and no mixing of two runs in one folder.
+            using var runLock = RunFolder.Claim(cfg, parse.GetValue(resume));
+            // SIGINT/SIGTERM: finish the step in flight, checkpoint it, exit non-zero (resumable with --resume).
+            using var cancel = new CancellationTokenSource();
+            int signal = 0;
+            // FT-ICR has no resume, so a signal keeps its default meaning there.
+            bool meta = cfg.Method != "ft_icr";
+            using var onInt = meta ? PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; signal = 130; cancel.Cancel(); }) : null;
+            using var onTerm = meta ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; signal = 143; cancel.Cancel(); }) : null;
             var data = TrainData.Load(cfg);
             var train = data.Train;
             using var bm = BaseModel.Load(cfg.ModelNameOrPath, cfg.Bf16);
@@ -39,7 +50,12 @@ public sealed class TrainCommand : ICliCommand
                 var val = data.Validation;
                 if (data.MissingValidation != null) Console.Error.WriteLine($"train: no {data.MissingValidation}; training without validation (checkpoints: last only)");
                 using var trainer = new MetaTrainer(cfg, bm.Model, bm.Tokenizer, cfg.OutputDir, cfg.ModelNameOrPath);
-                s = trainer.Run(train, val, parse.GetValue(resume), parse.GetValue(stopAfter));
+                s = trainer.Run(train, val, parse.GetValue(resume), parse.GetValue(stopAfter), cancel: cancel.Token);
+            }
+            if (s.Interrupted)
+            {
+                Console.Error.WriteLine($"train: interrupted; step {s.Steps} is checkpointed in {s.RunDir} (continue with --resume)");
+                return signal;
             }
             bool curve = PerkSharp.Evaluation.LearningCurve.WriteInto(s.RunDir) != null;
             Console.WriteLine($"train: {s.Steps} steps in {Progress.Fmt(s.Seconds)}" +

@@ -11,21 +11,32 @@ public static class EvalFolder
 {
     public const string Outputs = "outputs.jsonl";
     public const string Metrics = "metrics.json";
+    /// <summary>Rows that could not be evaluated, one JSON object each: file, line, guid, reason.</summary>
+    public const string Failures = "failures.jsonl";
 
-    /// <summary>One evaluation: its two files, plus the report `perk report` writes beside them by default.</summary>
-    public static readonly OutputKind Kind = new("evaluation", new[] { Outputs, Metrics }.Concat(ReportWriter.Files).ToArray());
+    /// <summary>A row that could not be evaluated, where it is and why.</summary>
+    public sealed record Failure(string File, string Line, string Guid, string Reason);
+
+    /// <summary>One evaluation: its files, plus the report `perk report` writes beside them by default.</summary>
+    public static readonly OutputKind Kind = new("evaluation", new[] { Outputs, Metrics, Failures }.Concat(ReportWriter.Files).ToArray());
 
     /// <summary>A folder of evaluations (subfolders), possibly with a report over them.</summary>
     public static readonly OutputKind SetKind = new("set of evaluations", ReportWriter.Files, Kind);
 
     /// <summary>Writes <paramref name="records"/> as an evaluation folder; an existing one is replaced only with force.</summary>
-    public static void Write(string dir, IReadOnlyList<EvalRecord> records, bool force)
+    /// <param name="failures">Rows that could not be evaluated: listed in failures.jsonl and counted in metrics.json ("failed").</param>
+    public static void Write(string dir, IReadOnlyList<EvalRecord> records, bool force, IReadOnlyList<Failure>? failures = null)
     {
         OutputGuard.Folder(dir, Kind, force);
         AtomicFile.WriteDirectory(dir, tmp =>
         {
             EvalRecord.WriteAll(Path.Combine(tmp, Outputs), records);
-            EvalSummary.Write(Path.Combine(tmp, Metrics), records);
+            var metrics = EvalSummary.Compute(records);
+            metrics["failed"] = failures?.Count ?? 0;
+            File.WriteAllText(Path.Combine(tmp, Metrics), metrics.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            if (failures is { Count: > 0 })
+                File.WriteAllLines(Path.Combine(tmp, Failures), failures.Select(f => new System.Text.Json.Nodes.JsonObject
+                    { ["file"] = f.File, ["line"] = f.Line, ["guid"] = f.Guid, ["reason"] = f.Reason }.ToJsonString()));
         });
     }
 }

@@ -35,13 +35,18 @@ public static class EvalHarness
 {
     /// <param name="seed">Seeds libtorch before example i (or the batch starting at i) with (seed, i), so dropout during adaptation is reproducible.</param>
     /// <param name="batchSize">Examples answered together (<see cref="IEvalMethod.AnswerBatch"/>); 1 = one at a time.</param>
+    /// <param name="onFailure">
+    /// When given, an example that cannot be evaluated (a one-line <see cref="PerkException"/>, e.g. a question longer
+    /// than the model's window) is reported with its index and skipped, and the others are scored; a failing batch
+    /// is retried one by one so only the bad rows are lost. When null, the first failure ends the run.
+    /// </param>
     public static List<EvalRecord> Run(IEvalMethod method, IReadOnlyList<PerkExample> examples, Scorer score, string? outDir,
-        string? label = null, TextWriter? progressOut = null, int seed = 0, int batchSize = 1)
+        string? label = null, TextWriter? progressOut = null, int seed = 0, int batchSize = 1, Action<int, PerkException>? onFailure = null)
     {
         var records = new List<EvalRecord>(examples.Count);
         using var bar = new Progress(label ?? $"eval {method.Name}", examples.Count, progressOut);
         double emSum = 0;
-        var answers = new List<MethodAnswer>();
+        var answers = new List<MethodAnswer?>();
         for (int i = 0; i < examples.Count; i++)
         {
             var ex = examples[i];
@@ -49,9 +54,9 @@ public static class EvalHarness
             {
                 TorchSharp.torch.manual_seed(Training.DataOrder.StepSeed(seed, i));
                 var batch = examples.Skip(i).Take(batchSize).ToList();
-                answers = (batch.Count == 1 ? new[] { method.Answer(batch[0]) } : method.AnswerBatch(batch)).ToList();
+                answers = Answer(method, batch, i, onFailure);
             }
-            var a = answers[i % batchSize];
+            if (answers[i % batchSize] is not { } a) { bar.Advance("failed"); continue; }
             string target = PerkFormat.Target(ex.Answer, ex.Support);
             var (em, f1) = score(a.Output, target);
             emSum += em;
@@ -71,6 +76,22 @@ public static class EvalHarness
             EvalSummary.Write(Path.Combine(outDir, "metrics.json"), records);
         }
         return records;
+    }
+
+    static List<MethodAnswer?> Answer(IEvalMethod method, List<PerkExample> batch, int first, Action<int, PerkException>? onFailure)
+    {
+        List<MethodAnswer?> All() => (batch.Count == 1 ? new[] { method.Answer(batch[0]) } : method.AnswerBatch(batch)).Select(a => (MethodAnswer?)a).ToList();
+        if (onFailure == null) return All();
+        try { return All(); }
+        catch (PerkException) when (batch.Count > 1) { }
+        catch (PerkException e) { onFailure(first, e); return new List<MethodAnswer?> { null }; }
+        var list = new List<MethodAnswer?>();
+        for (int k = 0; k < batch.Count; k++)
+        {
+            try { list.Add(method.Answer(batch[k])); }
+            catch (PerkException e) { onFailure(first + k, e); list.Add(null); }
+        }
+        return list;
     }
 
     /// <summary>"babilong/qa1" → "qa1"; other tasks keep their name.</summary>

@@ -10,7 +10,9 @@ using static TorchSharp.torch;
 namespace PerkSharp.Training;
 
 /// <summary>What a training run ended with.</summary>
-public sealed record TrainSummary(long Steps, double? BestValLoss, double? LastValEm, int SkippedSteps, bool StoppedEarly, double Seconds, string RunDir);
+/// <param name="Interrupted">Cancelled (SIGINT/SIGTERM): the last finished step was checkpointed and the run can be resumed.</param>
+public sealed record TrainSummary(long Steps, double? BestValLoss, double? LastValEm, int SkippedSteps, bool StoppedEarly, double Seconds, string RunDir,
+                                  bool Interrupted = false);
 
 /// <summary>
 /// PERK meta-training (PERK-METHOD §3.4, §3.8): train_batch_size examples per meta-step (1 officially; B > 1 runs
@@ -44,8 +46,9 @@ public sealed class MetaTrainer : IDisposable
 
     /// <param name="resume">Continue from checkpoints/last of the run folder.</param>
     /// <param name="stopAfter">Stop (and checkpoint) once this global step is reached, as if interrupted.</param>
+    /// <param name="cancel">Checked after every step: the step in flight finishes, is checkpointed, and the run returns.</param>
     public TrainSummary Run(IReadOnlyList<PerkExample> train, IReadOnlyList<PerkExample> val, bool resume = false,
-                            long? stopAfter = null, TextWriter? progressOut = null)
+                            long? stopAfter = null, TextWriter? progressOut = null, CancellationToken cancel = default)
     {
         if (train.Count == 0) throw new PerkException("training set is empty");
         int perEpoch = _cfg.MaxTrainData > 0 ? Math.Min(_cfg.MaxTrainData, train.Count) : train.Count;
@@ -83,7 +86,9 @@ public sealed class MetaTrainer : IDisposable
         double? lastEm = null;
         using var bar = new Progress("meta-train", total, progressOut);
         bar.Report(state.GlobalStep);
-        while (state.GlobalStep < total && !state.StoppedEarly)
+        bool interrupted = false;
+        // A resume at or past --stop-after trains nothing more.
+        while (state.GlobalStep < total && !state.StoppedEarly && !(stopAfter is long sa0 && state.GlobalStep >= sa0))
         {
             long step = state.GlobalStep;
             var (epoch, index) = DataOrder.Locate(step, stepsPerEpoch);
@@ -119,15 +124,16 @@ public sealed class MetaTrainer : IDisposable
                 state.ElapsedSeconds = startElapsed + clock.Elapsed.TotalSeconds;
                 Save(ckpt, state, learner, valLoss);
             }
-            else if (validate || (stopAfter is long sa && state.GlobalStep >= sa))
+            else if (validate || (stopAfter is long sa && state.GlobalStep >= sa) || cancel.IsCancellationRequested)
             {
                 state.ElapsedSeconds = startElapsed + clock.Elapsed.TotalSeconds;
                 Save(ckpt, state, learner, null);
             }
+            if (cancel.IsCancellationRequested) { interrupted = true; break; }
             if (stopAfter is long stop && state.GlobalStep >= stop) break;
         }
         return new TrainSummary(state.GlobalStep, state.BestValLoss, lastEm, state.SkippedSteps, state.StoppedEarly,
-            startElapsed + clock.Elapsed.TotalSeconds, _runDir);
+            startElapsed + clock.Elapsed.TotalSeconds, _runDir, interrupted);
     }
 
     MetaStepResult MetaStep(MetaLearner learner, IReadOnlyList<PerkExample> examples, long step)

@@ -51,8 +51,12 @@ public sealed record QuickstartOptions
     /// outer rate of 3e-3, which reached val EM 80% (val_loss 0.099) in 250 meta-steps where 1e-3 reached 78% (0.149).
     /// </summary>
     public string[] WarmupOverrides { get; init; } = { "train_batch_size=16", "eval_batch_size=16", "val_check_interval=0.5", "learning_rate=3e-3" };
-    /// <summary>Examples encoded and decoded together when PERK and TTFT are evaluated (at most; see <see cref="EvalRows"/>).</summary>
-    public int EvalBatchSize { get; init; } = 8;
+    /// <summary>
+    /// Examples encoded and decoded together when PERK and TTFT are evaluated (at most; see <see cref="EvalRows"/>).
+    /// 1, by measurement on the 2-core machine (one libtorch thread, the trained quickstart PERK): 1k, 32 examples
+    /// 7.2 s at 1, 7.5 s at 4, 10.1 s at 8; 4k, 16 examples 14.2 s at 1, 14.5 s at 2, 21.0 s at 8.
+    /// </summary>
+    public int EvalBatchSize { get; init; } = 1;
     /// <summary>
     /// Context segments per evaluation batch at most: a batch of 8 examples at 4k is 256 segments whose vocabulary
     /// logits alone are ~400 MB per inner step, where the allocator, not the arithmetic, sets the pace.

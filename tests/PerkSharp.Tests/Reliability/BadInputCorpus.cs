@@ -101,19 +101,27 @@ public static class BadInputCorpus
         // --- perk train / encode / ask / eval on a trained run (progress and info lines may precede the error) ------
         new("run-resume-without-checkpoint", d => Train(d, "--resume", $"output_dir={Sub(d, "fresh")}"), "nothing to resume", Relaxed: true),
         new("run-existing-run-without-resume", d => Train(d), "already holds a run", Relaxed: true),
-        new("run-resume-lora-rank-differs", d => Train(d, "--resume", "lora_rank=4", "max_steps=6"), "has shape [2, 32], expected [4, 32]", Relaxed: true),
-        new("run-resume-inner-steps-differ", d => Train(d, "--resume", "n_inner_iter=3", "max_steps=6"), "\"lslr.lr0\" has shape [2], expected [3]", Relaxed: true),
-        new("run-resume-state-truncated", d => { var a = Train(d, "--resume", "max_steps=6"); Cut(Sub(d, "run/checkpoints/last/trainer_state.json"), 10); return a; }, "trainer_state.json: invalid JSON", Relaxed: true),
-        new("run-resume-meta-truncated", d => { var a = Train(d, "--resume", "max_steps=6"); Cut(Sub(d, "run/checkpoints/last/perk_meta.safetensors"), 100); return a; }, "exceeds the file size", Relaxed: true),
+        new("run-resume-lora-rank-differs", d => Train(d, "--resume", "lora_rank=4"), "--resume with a changed recipe (lora_rank: 2 -> 4)"),
+        new("run-resume-inner-steps-differ", d => Train(d, "--resume", "n_inner_iter=3"), "--resume with a changed recipe (n_inner_iter: 2 -> 3)"),
+        new("run-resume-seed-differs", d => Train(d, "--resume", "seed=8"), "--resume with a changed recipe (seed: 7 -> 8)"),
+        new("run-fresh-into-another-runs-folder", d => { Trained(d); Directory.CreateDirectory(Sub(d, "x")); File.Copy(Sub(d, "run/config.yaml"), Sub(d, "x/config.yaml")); return Train(d, "seed=8", $"output_dir={Sub(d, "x")}"); }, "already holds another run (seed: 7 -> 8)", Output: "x/metrics.jsonl"),
+        new("run-folder-in-use", d => { Trained(d); File.WriteAllText(Sub(d, "run/" + PerkSharp.IO.RunLock.FileName), $"{{\"pid\":{Environment.ProcessId},\"host\":\"{Environment.MachineName}\",\"since\":\"now\"}}"); return Train(d, "--resume"); }, "another perk train writes this run folder (pid "),
+        new("run-folder-in-use-elsewhere", d => { Trained(d); File.WriteAllText(Sub(d, "run/" + PerkSharp.IO.RunLock.FileName), "{\"pid\":1,\"host\":\"other-host\",\"since\":\"now\"}"); return Train(d, "--resume"); }, "(pid 1 on host other-host since now)"),
+        new("run-folder-lock-unreadable", d => { Trained(d); File.WriteAllText(Sub(d, "run/" + PerkSharp.IO.RunLock.FileName), ""); return Train(d, "--resume"); }, ".perk-train.lock is unreadable; delete it if no perk train is running there"),
+        new("run-stop-after-zero", d => Train(d, "--resume", "--stop-after", "0"), "--stop-after 0: expected a step number >= 1"),
+        new("run-resume-state-truncated", d => { var a = Train(d, "--resume"); Cut(Sub(d, "run/checkpoints/last/trainer_state.json"), 10); return a; }, "trainer_state.json: invalid JSON", Relaxed: true),
+        new("run-resume-meta-truncated", d => { var a = Train(d, "--resume"); Cut(Sub(d, "run/checkpoints/last/perk_meta.safetensors"), 100); return a; }, "exceeds the file size", Relaxed: true),
         new("run-train-data-missing", d => Train(d, $"data_dir={Sub(d, "none")}", $"output_dir={Sub(d, "x")}"), "train.jsonl: file not found", Output: "x/checkpoints", Relaxed: true),
         new("run-context-beyond-positions", d => { Long(Sub(d, "long/babilong/qa1_1k/train.jsonl")); return Train(d, $"data_dir={Sub(d, "long")}", $"output_dir={Sub(d, "x")}"); }, "exceed the model's 256 positions", Output: "x/checkpoints", Relaxed: true),
-        new("run-resume-optimizer-garbage", d => { var a = Train(d, "--resume", "max_steps=6"); File.WriteAllBytes(Sub(d, "run/checkpoints/last/optimizer.bin"), Enumerable.Range(0, 300).Select(i => (byte)(i * 37)).ToArray()); return a; }, "optimizer.bin: unreadable optimizer state", Relaxed: true),
-        new("run-resume-optimizer-empty", d => { var a = Train(d, "--resume", "max_steps=6"); File.WriteAllBytes(Sub(d, "run/checkpoints/last/optimizer.bin"), Array.Empty<byte>()); return a; }, "optimizer.bin: unreadable optimizer state", Relaxed: true),
+        new("run-resume-optimizer-garbage", d => { var a = Train(d, "--resume"); File.WriteAllBytes(Sub(d, "run/checkpoints/last/optimizer.bin"), Enumerable.Range(0, 300).Select(i => (byte)(i * 37)).ToArray()); return a; }, "optimizer.bin: unreadable optimizer state", Relaxed: true),
+        new("run-resume-optimizer-empty", d => { var a = Train(d, "--resume"); File.WriteAllBytes(Sub(d, "run/checkpoints/last/optimizer.bin"), Array.Empty<byte>()); return a; }, "optimizer.bin: unreadable optimizer state", Relaxed: true),
         new("run-checkpoint-info-broken", d => { Trained(d); File.WriteAllText(Sub(d, "run/checkpoints/last/perk_checkpoint.json"), "{"); return Encode(d, "doc.txt"); }, "perk_checkpoint.json: invalid JSON", Output: "m2", Relaxed: true),
         new("run-checkpoint-base-not-a-string", d => { Trained(d); File.WriteAllText(Sub(d, "run/checkpoints/last/perk_checkpoint.json"), "{\"base_model\": 5}"); return Encode(d, "doc.txt"); }, "\"base_model\" must name the base model folder", Output: "m2", Relaxed: true),
         new("run-encode-doc-invalid-utf8", d => { Trained(d); File.WriteAllBytes(Sub(d, "bad.txt"), new byte[] { 0x41, 0xC3, 0x28, 0x0A }); return Encode(d, "bad.txt"); }, "not valid UTF-8", Output: "m2", Relaxed: true),
         new("run-encode-doc-empty", d => { Trained(d); File.WriteAllText(Sub(d, "empty.txt"), " \n\n"); return Encode(d, "empty.txt"); }, "the document is empty", Output: "m2", Relaxed: true),
-        new("run-encode-doc-beyond-positions", d => { Trained(d); File.WriteAllText(Sub(d, "long.txt"), new string('a', 300) + "\n"); return Encode(d, "long.txt"); }, "exceed the model's 256 positions", Output: "m2", Relaxed: true),
+        // A document longer than the window is cut into windows (it encodes); a segment size beyond it is refused up front.
+        new("run-encode-segment-tokens-beyond-positions", d => { Trained(d); return Encode(d, "doc.txt").Concat(new[] { "--segment-tokens", "257" }).ToArray(); }, "--segment-tokens 257: larger than the model's 256 positions", Output: "m2"),
+        new("run-ask-segment-tokens-beyond-positions", d => { Trained(d); return new[] { "ask", "--checkpoint", Sub(d, "run"), "--document", Sub(d, "doc.txt"), "--segment-tokens", "1000", "Where?", "--threads", "1" }; }, "--segment-tokens 1000: larger than the model's 256 positions"),
         new("run-encode-doc-is-a-folder", d => { Trained(d); return Encode(d, "data"); }, "data", Output: "m2", Relaxed: true),
         new("run-ask-memory-rank-differs", d => { Trained(d); var p = Sub(d, "mem/adapter_config.json"); File.WriteAllText(p, File.ReadAllText(p).Replace("\"r\": 2", "\"r\": 4")); return Ask(d); }, "\"r\" is 4", Relaxed: true),
         new("run-ask-memory-weights-truncated", d => { Trained(d); Cut(Sub(d, "mem/adapter_model.safetensors"), 50); return Ask(d); }, "exceeds the file size", Relaxed: true),
@@ -126,6 +134,7 @@ public static class BadInputCorpus
         new("run-encode-out-name-too-long", d => { Trained(d); return EncodeTo(d, "doc.txt", new string('m', 256)); }, "is 256 bytes long"),
         new("run-eval-out-is-a-file", d => { Trained(d); return EvalTo(d, "doc.txt"); }, "is a file, not a folder"),
         new("run-eval-out-holds-other-files", d => { Trained(d); return EvalTo(d, "data", "--force"); }, "not empty and not an evaluation (it holds \"babilong/\")"),
+        new("run-eval-max-negative", d => { Trained(d); return EvalTo(d, "e", "--max", "-1"); }, "--max -1: expected 0 (all rows) or a positive count", Output: "e"),
         new("run-eval-checkpoint-not-a-run", d => { Trained(d); return new[] { "eval", "--checkpoint", Sub(d, "data"), "--data", Sub(d, "data") }; }, "neither a checkpoint folder", Relaxed: true),
 
         // --- YAML train configs ------------------------------------------------------------------------------------
@@ -161,6 +170,9 @@ public static class BadInputCorpus
         new("data-empty-file", d => { var p = Sub(d, "empty.jsonl"); File.WriteAllText(p, ""); return new[] { "check", "data", p }; }, "no examples"),
         new("data-missing-path", d => new[] { "data", "stats", Sub(d, "nothing-here") }, "no such file or folder"),
         new("data-folder-without-jsonl", d => { File.WriteAllText(Sub(d, "notes.txt"), "hi"); return new[] { "data", "stats", d }; }, "no data files found"),
+        // Links inside a data folder are never followed: a loop ends, data reached only through a link is not there.
+        new("data-only-link-loops", d => { Directory.CreateDirectory(Sub(d, "D/a")); Directory.CreateSymbolicLink(Sub(d, "D/a/up"), ".."); Directory.CreateSymbolicLink(Sub(d, "D/self"), "."); return new[] { "data", "stats", Sub(d, "D") }; }, "no data files found"),
+        new("data-only-a-link-out", d => { var p = Jsonl(d, GoodLine); Directory.CreateDirectory(Sub(d, "D")); File.CreateSymbolicLink(Sub(d, "D/data.jsonl"), p); return new[] { "check", "data", Sub(d, "D") }; }, "no data files found"),
         new("data-official-missing-answer", d => { var p = Sub(d, Path.Combine("babilong", "qa1_1k", "test.jsonl")); Directory.CreateDirectory(Path.GetDirectoryName(p)!); File.WriteAllText(p, "{\"context\":[\"a\"],\"question\":\"q\"}\n"); return new[] { "data", "stats", d }; }, "test.jsonl:1: missing field \"answer\""),
 
         // --- outputs: a failing command leaves no partial output ---------------------------------------------------

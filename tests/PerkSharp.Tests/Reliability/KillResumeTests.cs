@@ -131,7 +131,7 @@ public class KillResumeTests
         File.WriteAllText(path, string.Join("\n", lines) + "\n");
     }
 
-    static Process Start(string dir, System.Text.StringBuilder stderr, params string[] args)
+    internal static Process Start(string dir, System.Text.StringBuilder stderr, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = dir };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "perk.dll"));

@@ -5,8 +5,8 @@ namespace PerkSharp.Data;
 
 /// <summary>
 /// Users' own data as JSONL: {"id"?, "context": [segments] | "document": "long text", "question", "answer",
-/// "support"?: [facts] or "a\nb"}. A document is cut into segments of about <c>segmentTokens</c> GPT-2 tokens on
-/// sentence boundaries (a single longer sentence stays whole).
+/// "support"?: [facts] or "a\nb"}. A document is cut into segments of at most <c>segmentTokens</c> GPT-2 tokens on
+/// sentence boundaries, and a longer sentence into token-sized word windows (<see cref="Segment"/>).
 /// </summary>
 public static class GenericReader
 {
@@ -34,25 +34,66 @@ public static class GenericReader
         return list;
     }
 
-    /// <summary>Greedy packing of sentences (paragraph breaks respected) into segments of at most ~N tokens.</summary>
-    public static List<string> Segment(string document, int segmentTokens)
+    /// <summary>
+    /// Segments of at most <paramref name="segmentTokens"/> tokens (by <paramref name="count"/>, GPT-2 tokens when
+    /// null): sentences (paragraph breaks respected) are packed greedily, and any run longer than the size — a
+    /// sentence, a line without sentence ends, one endless word — is cut into word windows (character windows for a
+    /// single over-long word), so segmenting never fails and every segment fits.
+    /// </summary>
+    public static List<string> Segment(string document, int segmentTokens, Func<string, int>? count = null)
     {
+        count ??= Gpt2Tokens.Count;
+        int Size(string text) => count(" " + text);                       // a segment is encoded after a space
         var segments = new List<string>();
         var current = new List<string>();
         int used = 0;
+        void Flush() { if (current.Count > 0) segments.Add(string.Join(" ", current)); current.Clear(); used = 0; }
         foreach (var para in document.Replace("\r\n", "\n").Split("\n\n"))
         foreach (var sentence in SentenceSplitter.Split(string.Join(" ", para.Split('\n', StringSplitOptions.TrimEntries))))
+        foreach (var piece in Size(sentence) <= segmentTokens ? new List<string> { sentence } : Windows(sentence, segmentTokens, Size))
         {
-            int t = Gpt2Tokens.Count(" " + sentence);
-            if (current.Count > 0 && used + t > segmentTokens)
-            {
-                segments.Add(string.Join(" ", current));
-                current.Clear(); used = 0;
-            }
-            current.Add(sentence);
+            int t = Size(piece);
+            if (current.Count > 0 && used + t > segmentTokens) Flush();
+            current.Add(piece);
             used += t;
         }
-        if (current.Count > 0) segments.Add(string.Join(" ", current));
-        return segments;
+        Flush();
+        // Token counts of joined sentences can differ from their sum by a token: re-cut the rare segment that grew.
+        return segments.SelectMany(g => Size(g) <= segmentTokens ? new List<string> { g } : Windows(g, segmentTokens, Size)).ToList();
+    }
+
+    /// <summary>Greedy word windows of at most <paramref name="n"/> tokens; a word longer than that is cut by characters.</summary>
+    static List<string> Windows(string text, int n, Func<string, int> size)
+    {
+        var list = new List<string>();
+        string cur = "";
+        foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string joined = cur.Length == 0 ? word : cur + " " + word;
+            if (size(joined) <= n) { cur = joined; continue; }
+            if (cur.Length > 0) list.Add(cur);
+            cur = word;
+            while (size(cur) > n)
+            {
+                int k = LongestPrefix(cur, n, size);
+                list.Add(cur[..k]);
+                cur = cur[k..];
+            }
+        }
+        if (cur.Length > 0) list.Add(cur);
+        return list;
+    }
+
+    /// <summary>The longest prefix length (at least one character, never inside a surrogate pair) that fits in n tokens.</summary>
+    static int LongestPrefix(string word, int n, Func<string, int> size)
+    {
+        int lo = 1, hi = word.Length - 1;
+        while (lo < hi)
+        {
+            int mid = (lo + hi + 1) / 2;
+            if (size(word[..mid]) <= n) lo = mid; else hi = mid - 1;
+        }
+        if (lo > 1 && char.IsHighSurrogate(word[lo - 1])) lo--;
+        return lo;
     }
 }

@@ -44,14 +44,15 @@ public static class DatasetRegistry
 
     /// <summary>
     /// The data sets under <paramref name="path"/> (a folder, searched recursively, or one file): each .jsonl file goes
-    /// to the first family that recognises it, and any other .jsonl file is read as users' JSONL.
+    /// to the first family that recognises it, and any other .jsonl file is read as users' JSONL. Links inside the
+    /// folder are not followed (<see cref="DataFiles"/>).
     /// </summary>
     public static List<DataSet> Discover(string path)
     {
         if (File.Exists(path)) return new List<DataSet> { Recognize(path, path) ?? Jsonl.Loose(path, path) };
         if (!Directory.Exists(path)) throw new PerkException($"{path}: no such file or folder");
         var sets = new List<DataSet>();
-        foreach (var file in Directory.GetFiles(path, "*.jsonl", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        foreach (var file in DataFiles.Under(path))
         {
             string name = Path.GetRelativePath(path, file);
             if (Recognize(file, name) is { } set) sets.Add(set);
