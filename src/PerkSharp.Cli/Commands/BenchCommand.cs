@@ -7,7 +7,7 @@ namespace PerkSharp.Cli.Commands;
 
 /// <summary>
 /// `perk bench [--quick] [--out DIR]`: GEMM peak, meta-step and test-time speed/memory against the analytic FLOP
-/// model, leak check; writes CSV, PNG, summary.md and summary.json (issue 6).
+/// model, leak check; writes CSV, PNG, summary.md and summary.json.
 /// </summary>
 public sealed class BenchCommand : ICliCommand
 {

@@ -10,7 +10,7 @@ namespace PerkSharp.Cli.Commands;
 
 /// <summary>
 /// Hidden `perk bench-meta`: meta-step wall time and RSS on a random model (tiny or GPT-2-small-shaped) with random
-/// token segments, for the closing figures of issue 3 (memory flat over many steps, cost of one meta-step).
+/// token segments (memory flat over many steps, cost of one meta-step).
 /// </summary>
 public sealed class BenchMetaCommand : ICliCommand
 {

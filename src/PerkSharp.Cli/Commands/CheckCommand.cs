@@ -10,7 +10,7 @@ namespace PerkSharp.Cli.Commands;
 
 /// <summary>
 /// `perk check model|config|data|safetensors`: validates a user input with the same readers the real commands use,
-/// in seconds and without loading weights, so a bad file fails before an hours-long run (issue 7).
+/// in seconds and without loading weights, so a bad file fails before an hours-long run.
 /// </summary>
 public sealed class CheckCommand : ICliCommand
 {

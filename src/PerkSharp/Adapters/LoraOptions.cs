@@ -4,7 +4,7 @@ using PerkSharp.Runtime;
 namespace PerkSharp.Adapters;
 
 /// <summary>
-/// LoRA hyperparameters (PEFT LoraConfig as the official code sets it, PERK-METHOD §3.1): rank r, alpha, rsLoRA scaling
+/// LoRA hyperparameters (PEFT LoraConfig as the official code sets it, docs/DESIGN.md): rank r, alpha, rsLoRA scaling
 /// alpha/sqrt(r) (default, as the official code) or classic alpha/r, dropout 0.1, target module names matched against
 /// the last component of each projection's HF name (PEFT's suffix match), optional restriction to the top-k layers.
 /// </summary>

@@ -15,7 +15,7 @@ public sealed record BenchGoal(string Key, string Op, double Threshold, string M
 }
 
 /// <summary>
-/// The keys of summary.json (fractions, not percents), the goals of issue 6 and the markdown summary around them.
+/// The keys of summary.json (fractions, not percents), their goals and the markdown summary around them.
 /// Keys that could not be measured are written as null, never left out.
 /// </summary>
 public sealed class BenchSummary

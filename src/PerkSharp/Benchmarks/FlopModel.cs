@@ -40,7 +40,7 @@ public readonly record struct PassFlops(double Forward, double Backward, double 
 ///   input readers: 2a + 6b). Attention: 4 backward matmuls × 2 = 8, plus forward 4, in units of one score matmul:
 ///   12/2 = 6× its forward. Head: 2× forward. Weighting MLP: 4× forward (its weights are meta-parameters).</item>
 /// </list>
-/// A PERK meta-step with N inner steps of which the last T keep second-order graph (PERK-METHOD.md §3.5) costs
+/// A PERK meta-step with N inner steps of which the last T keep second-order graph (docs/DESIGN.md) costs
 /// N·(F + B)[context] + T·D[context] + (F + B)[query]; test-time encoding N·(F + B)[context] (independent of the
 /// accumulation k, which only splits the context into micro-batches) plus greedy answer decoding with a KV cache;
 /// in-context reasoning prefills context + prompt with the fused causal kernel and decodes with the context in cache.

@@ -13,7 +13,7 @@ public sealed record Projection(string Name, long In, long Out, bool ReadsLayerI
 /// <summary>
 /// The shapes of a decoder-only transformer that the FLOP model needs (no weights). GPT-2: c_attn [d, 3d], c_proj [d, d],
 /// c_fc [d, f], mlp.c_proj [f, d]; Qwen2/Llama: q/k/v/o + gate/up/down (gated MLP). All projections are LoRA targets
-/// of the official PERK configs (PERK-METHOD.md §3.1).
+/// of the official PERK configs (docs/DESIGN.md).
 /// </summary>
 public sealed record TransformerShape(
     string Name, int Layers, int Hidden, int Heads, int KvHeads, int HeadDim, int Intermediate, int Vocab, bool Gpt2Style)

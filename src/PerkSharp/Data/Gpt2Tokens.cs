@@ -3,7 +3,7 @@ using Microsoft.ML.Tokenizers;
 namespace PerkSharp.Data;
 
 /// <summary>
-/// GPT-2 BPE token counting for length budgets (BABILong measures lengths in GPT-2 tokens, DATASETS.md §0.2).
+/// GPT-2 BPE token counting for length budgets (BABILong measures lengths in GPT-2 tokens, docs/DATA.md).
 /// One cached <see cref="TiktokenTokenizer"/> for the process (creating it parses the vocabulary: ~0.5 s).
 /// </summary>
 public static class Gpt2Tokens

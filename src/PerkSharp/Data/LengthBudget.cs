@@ -2,7 +2,7 @@ using PerkSharp.Runtime;
 
 namespace PerkSharp.Data;
 
-/// <summary>How a length name maps to a token budget (DATASETS.md §0.2).</summary>
+/// <summary>How a length name maps to a token budget (docs/DATA.md).</summary>
 public enum BudgetRule
 {
     /// <summary>B(Nk) = N×1024 GPT-2 tokens (fits the PERK samples; default).</summary>

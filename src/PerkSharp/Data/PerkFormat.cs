@@ -1,7 +1,7 @@
 namespace PerkSharp.Data;
 
 /// <summary>
-/// The exact strings of PERK-METHOD.md §3.2 (official collator at commit 9b1a918). Inner (context) sequence per
+/// The exact strings of docs/DESIGN.md (official collator at commit 9b1a918). Inner (context) sequence per
 /// segment: prompt "doc_{id}:" and completion " {text}{eos}" — the loss covers the completion only. Outer sequence:
 /// prompt "You have memorized {n} documents.\n{question}\nAnswer:" and completion " {target}{eos}".
 /// </summary>

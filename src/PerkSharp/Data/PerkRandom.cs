@@ -6,11 +6,11 @@ namespace PerkSharp.Data;
 /// Portable seeded PRNG for the generators: xoshiro256** seeded by SplitMix64. Written here because System.Random's
 /// seeded sequence is not a documented contract (it may change between .NET versions); this one is fixed forever.
 /// Per-sample streams: <see cref="ForSample"/> = SplitMix64(master ⊕ FNV-1a-64("task|length|split|index")), so one
-/// sample can be regenerated alone and adding samples never changes existing ones (DATASETS.md §0.1).
+/// sample can be regenerated alone and adding samples never changes existing ones (docs/DATA.md).
 /// </summary>
 public sealed class PerkRandom
 {
-    /// <summary>Default master seed of DATASETS.md §0.1.</summary>
+    /// <summary>Default master seed of docs/DATA.md</summary>
     public const ulong DefaultSeed = 20250708;
 
     ulong _s0, _s1, _s2, _s3;

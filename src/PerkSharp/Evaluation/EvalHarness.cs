@@ -29,7 +29,7 @@ public delegate (double Em, double F1) Scorer(string prediction, string target);
 
 /// <summary>
 /// Runs one method over examples and writes <c>outputs.jsonl</c> and <c>metrics.json</c> into a folder. Every row is
-/// evaluated once (the official code samples with replacement; DATASETS.md §0.3 says a port should not).
+/// evaluated once (the official code samples with replacement; docs/DATA.md says a port should not).
 /// </summary>
 public static class EvalHarness
 {

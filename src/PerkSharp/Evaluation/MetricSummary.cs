@@ -12,7 +12,7 @@ public sealed record MetricGroup(string Task, int Length, string? Position, int 
 
 /// <summary>
 /// Aggregates per-row scores by (task, length, position). Every row is scored once, deterministically (the
-/// official code draws min(3000, N) rows with replacement; this port does not — DATASETS.md §0.3).
+/// official code draws min(3000, N) rows with replacement; this port does not — docs/DATA.md).
 /// </summary>
 public sealed class MetricSummary
 {

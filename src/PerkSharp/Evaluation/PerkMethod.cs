@@ -6,7 +6,7 @@ using PerkSharp.Runtime;
 namespace PerkSharp.Evaluation;
 
 /// <summary>
-/// PERK at test time (PERK-METHOD §3.6) in the evaluation harness: <see cref="PerkSystem.Encode"/> adapts the
+/// PERK at test time (docs/DESIGN.md) in the evaluation harness: <see cref="PerkSystem.Encode"/> adapts the
 /// meta-learned LoRA to the context (learned rates, token weights, no graph), then <see cref="PerkSystem.Answer(PerkMemory, string, int)"/>
 /// greedy-decodes from the question prompt alone. The same class is the test-time fine-tuning baseline (TTFT,
 /// Temp-LoRA/LIFT style) when the system holds fresh, un-meta-learned parameters with a fixed rate and uniform weights.

@@ -4,8 +4,8 @@ using System.Text.RegularExpressions;
 namespace PerkSharp.Evaluation;
 
 /// <summary>
-/// The official PERK metrics (perk/evaluate.py; PERK-METHOD §3.7, DATASETS.md §7.1) plus SubEM and BABILong's label
-/// accuracy (§7.2). Quirks kept on purpose: both strings are lower-cased; EM compares the first &lt;output&gt;…&lt;/output&gt;
+/// The official PERK metrics (perk/evaluate.py; docs/DESIGN.md, docs/DATA.md) plus SubEM and BABILong's label
+/// accuracy. Quirks kept on purpose: both strings are lower-cased; EM compares the first &lt;output&gt;…&lt;/output&gt;
 /// spans, falling back to the whole strings when either lacks the tag; SQuAD normalisation removes punctuation
 /// before articles ("don't" → "dont"); F1 uses token *sets* over the whole response and target (support included).
 /// </summary>

@@ -19,7 +19,7 @@ public interface IDifferentiableOptimizer : IDisposable
 }
 
 /// <summary>
-/// Differentiable AdamW exactly as PERK-METHOD §3.3 (torch.optim.AdamW semantics):
+/// Differentiable AdamW exactly as docs/DESIGN.md (torch.optim.AdamW semantics):
 /// p ← p·(1 − lr·wd); m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; p ← p − (lr / (1−β1^k)) · m / (√v/√(1−β2^k) + ε).
 /// √v is taken with a double-where so that at v = 0 its value is 0 and its derivative (of every order) is 0 instead
 /// of ∞ (higher's v == 0 gradient mask, made safe for double backward: no 0·∞ = NaN).

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace PerkSharp.MetaLearning;
 
-/// <summary>A non-finite inner or outer loss (the meta-step is skipped and counted, issue 7).</summary>
+/// <summary>A non-finite inner or outer loss (the meta-step is skipped and counted).</summary>
 public sealed class NonFiniteLossException : Exception
 {
     public NonFiniteLossException(string what) : base($"non-finite {what}") { }
@@ -48,7 +48,7 @@ public sealed class InnerLoopResult : IDisposable
 }
 
 /// <summary>
-/// The PERK inner loop (PERK-METHOD §3.3, §3.5): N steps, each a full pass over all context micro-batches with the
+/// The PERK inner loop (docs/DESIGN.md): N steps, each a full pass over all context micro-batches with the
 /// weighted token loss, gradients of loss/k summed over the k micro-batches, then one differentiable optimizer update
 /// with the LSLR step sizes of that step. Modes decide which gradients keep their graph (create_graph + retain_graph)
 /// and which are detached; the update path p → p_new is differentiable in every training mode.

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace PerkSharp.MetaLearning;
 
 /// <summary>
-/// LSLR (MAML++ "per-layer per-step learning rates", PERK-METHOD §3.1): one learnable vector of length n_inner_iter
+/// LSLR (MAML++ "per-layer per-step learning rates", docs/DESIGN.md): one learnable vector of length n_inner_iter
 /// per LoRA fast tensor (A and B separately), initialised to inner_lr, meta-learned with no weight decay and no
 /// clamping. With <c>learned = false</c> every step uses the fixed inner_lr (a constant, not a parameter).
 /// </summary>

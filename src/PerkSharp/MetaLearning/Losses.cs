@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace PerkSharp.MetaLearning;
 
 /// <summary>
-/// The two losses of PERK (PERK-METHOD §3.3 inner, §3.4 outer). Logits of a bf16 base are upcast to float32 first
+/// The two losses of PERK (docs/DESIGN.md). Logits of a bf16 base are upcast to float32 first
 /// (<see cref="Adapters.MixedPrecision.LossLogits"/>, as HF's loss), so every loss is fp32 or fp64.
 /// </summary>
 public static class Losses

@@ -15,7 +15,7 @@ namespace PerkSharp.MetaLearning;
 public sealed record MetaStepResult(double OuterLoss, IReadOnlyList<double> InnerLosses, double GradNorm, double LearningRate, bool Skipped);
 
 /// <summary>
-/// The outer loop (PERK-METHOD §3.4): per example, run the inner loop in the configured mode, take the answer-only
+/// The outer loop (docs/DESIGN.md): per example, run the inner loop in the configured mode, take the answer-only
 /// loss under the final fast weights, backpropagate into the LoRA init, LSLR and weighting model, clip the global
 /// norm, and apply outer AdamW (official groups: weight decay on weights; none on biases and LSLR; betas 0.9/0.95)
 /// with HF's cosine schedule with warmup. Non-finite losses or gradients skip the update and are counted.

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace PerkSharp.MetaLearning;
 
 /// <summary>
-/// Segments and questions → token sequences and tensors (PERK-METHOD §3.2). Context segment i becomes
+/// Segments and questions → token sequences and tensors (docs/DESIGN.md). Context segment i becomes
 /// "doc_{id}:" (loss-masked) + " {text}" + end-of-text, ids permuted in training and sequential at test time. The
 /// question becomes the PerkFormat prompt (masked) + " {target}" + end-of-text. Ids and lengths are validated here so
 /// that nothing out of range reaches native code. End-of-text is appended as an id (not parsed from text).

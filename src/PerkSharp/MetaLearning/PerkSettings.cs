@@ -3,7 +3,7 @@ using PerkSharp.Runtime;
 
 namespace PerkSharp.MetaLearning;
 
-/// <summary>How the inner loop's gradients enter the meta-gradient (PERK-METHOD §3.5).</summary>
+/// <summary>How the inner loop's gradients enter the meta-gradient (docs/DESIGN.md).</summary>
 public enum InnerLoopMode
 {
     /// <summary>Every step second-order (create_graph on all inner gradients).</summary>
@@ -20,14 +20,14 @@ public enum InnerLoopMode
 public enum InnerOptimizerKind { AdamW, Sgd }
 
 /// <summary>
-/// Every PERK hyperparameter the engine needs, defaulting to the official meta_train.yaml values (PERK-METHOD §4.1)
+/// Every PERK hyperparameter the engine needs, defaulting to the official meta_train.yaml values (docs/DESIGN.md)
 /// except the LoRA rank/alpha (which the caller sets per model).
 /// </summary>
 public sealed record PerkSettings
 {
     public LoraOptions Lora { get; init; } = new();
 
-    // Inner loop (§3.3)
+    // Inner loop
     public int InnerSteps { get; init; } = 4;
     public double InnerLr { get; init; } = 5e-5;
     public bool LearnedStepSizes { get; init; } = true;
@@ -45,12 +45,12 @@ public sealed record PerkSettings
     public bool Packing { get; init; }
     public PackedNormalization PackedNormalization { get; init; } = PackedNormalization.AsSeparate;
 
-    // Token weighting (§3.1)
+    // Token weighting
     public bool WeightedLoss { get; init; } = true;
     public WeightNonlinearity Nonlinearity { get; init; } = WeightNonlinearity.Softplus;
     public bool WeightNormalize { get; init; }
 
-    // Outer loop (§3.4)
+    // Outer loop
     public double OuterLr { get; init; } = 1e-5;
     public double OuterWeightDecay { get; init; } = 0.01;
     public double OuterBeta1 { get; init; } = 0.9;

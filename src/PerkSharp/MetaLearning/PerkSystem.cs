@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace PerkSharp.MetaLearning;
 
 /// <summary>
-/// The test-time API (PERK-METHOD §3.6, encode once / ask many): a frozen base model, its tokenizer and the
+/// The test-time API (docs/DESIGN.md, encode once / ask many): a frozen base model, its tokenizer and the
 /// meta-learned parameters. <see cref="Encode"/> runs the inner loop without any graph (learned step sizes, weighting
 /// model, micro-batch accumulation, dropout as configured) and returns the adapted fast weights as a
 /// <see cref="PerkMemory"/>; <see cref="Answer(PerkMemory, string, int)"/> greedy-decodes under that memory with the

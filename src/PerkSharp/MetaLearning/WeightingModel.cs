@@ -9,7 +9,7 @@ namespace PerkSharp.MetaLearning;
 public enum WeightNonlinearity { Softplus, Sigmoid, Exp, Gelu }
 
 /// <summary>
-/// The token-weighting model (CaMeLS-style, PERK-METHOD §3.1): w = φ(fc2(gelu(fc1(h)))) · mask, with
+/// The token-weighting model (CaMeLS-style, docs/DESIGN.md): w = φ(fc2(gelu(fc1(h)))) · mask, with
 /// fc1 = Linear(hidden, 128) (default init), fc2 = Linear(128, 1) zero-initialised (weight and bias), so every token
 /// weighs softplus_β3(0) = ln2/3 ≈ 0.2310 at the start. It reads the adapted model's final-norm hidden state and is
 /// not detached; it is frozen in the inner loop and meta-learned by the outer optimizer.

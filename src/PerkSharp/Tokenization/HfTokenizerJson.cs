@@ -5,7 +5,7 @@ namespace PerkSharp.Tokenization;
 
 /// <summary>
 /// Reads HF tokenizer files into plain parts. Own parser because Microsoft.ML.Tokenizers 2.0.1 has no public
-/// tokenizer.json loader for BPE (STACK.md §5); vocab.json / merges.txt are parsed here too so every error names the
+/// tokenizer.json loader for BPE (docs/DESIGN.md); vocab.json / merges.txt are parsed here too so every error names the
 /// file and line.
 /// </summary>
 public static class HfTokenizerJson

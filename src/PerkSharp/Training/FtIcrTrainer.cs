@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace PerkSharp.Training;
 
 /// <summary>
-/// The FT-ICR baseline (PERK-METHOD §6): LoRA fine-tuning of the same base model on the same data with the whole
+/// The FT-ICR baseline (docs/DESIGN.md): LoRA fine-tuning of the same base model on the same data with the whole
 /// context in the prompt, loss on the answer only. The paper does not give its recipe; here it shares PERK's LoRA
 /// (rank, alpha, targets), optimizer (AdamW, cosine with warmup, clipping) and data order, and saves the LoRA in the
 /// same checkpoint format (method: ft_icr in config.yaml).

@@ -15,7 +15,7 @@ public sealed record TrainSummary(long Steps, double? BestValLoss, double? LastV
                                   bool Interrupted = false);
 
 /// <summary>
-/// PERK meta-training (PERK-METHOD §3.4, §3.8): train_batch_size examples per meta-step (1 officially; B > 1 runs
+/// PERK meta-training (docs/DESIGN.md): train_batch_size examples per meta-step (1 officially; B > 1 runs
 /// them as one batched computation, the meta-gradient being their mean) in a seeded per-epoch order, validation
 /// every val_check_interval (val_loss = answer loss after test-time adaptation, plus EM on a fixed subset), early
 /// stopping on val_loss, best-k + last checkpoints, metrics JSONL + TensorBoard. Every random choice inside step s is

@@ -21,7 +21,7 @@ public static class PerkSettingsMapper
         InnerLr = c.InnerLr,
         LearnedStepSizes = c.DynaLr,
         InnerOptimizer = c.InnerOpt == "sgd" ? InnerOptimizerKind.Sgd : InnerOptimizerKind.AdamW,
-        InnerWeightDecay = c.WeightDecay,                      // the official code reuses the outer key (PERK-METHOD §11.13)
+        InnerWeightDecay = c.WeightDecay,                      // the official code reuses the outer key (docs/DESIGN.md)
         InnerEps = c.AdamEpsilon,
         Mode = Mode(c),
         UnrollStart = c.InnerFunct == "truncated" ? c.UnrollStart : 0,

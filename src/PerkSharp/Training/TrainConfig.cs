@@ -2,7 +2,7 @@ namespace PerkSharp.Training;
 
 /// <summary>
 /// One meta-training / evaluation configuration, keyed exactly like the official YAML files
-/// (configs/experiment/meta_train.yaml and meta_test.yaml, PERK-METHOD.md §4.1). Defaults are the official
+/// (configs/experiment/meta_train.yaml and meta_test.yaml, docs/DESIGN.md). Defaults are the official
 /// meta_train values; keys marked "ours" are PerkSharp additions (run folders, checkpoints, CPU budgets).
 /// Loading, overrides and validation live in <see cref="TrainConfigLoader"/>; every property here is one YAML key.
 /// </summary>
@@ -85,7 +85,7 @@ public sealed class TrainConfig
     [Key("n_gpu", "accepted; PerkSharp runs on CPU", Min = 0)] public int NGpu { get; set; } = 1;
     [Key("log_every", "metrics line every this many meta-steps (ours)", Min = 1)] public int LogEvery { get; set; } = 1;
 
-    /// <summary>Number of inner steps whose gradients stay in the graph (T), per PERK-METHOD.md §3.5.</summary>
+    /// <summary>Number of inner steps whose gradients stay in the graph (T), per docs/DESIGN.md</summary>
     public int TruncationDepth => InnerFunct == "truncated" ? Math.Max(0, NInnerIter - UnrollStart) : FirstOrder ? 0 : NInnerIter;
 
     /// <summary>LoRA scale: alpha/sqrt(r) with rsLoRA (the official setting), else alpha/r.</summary>

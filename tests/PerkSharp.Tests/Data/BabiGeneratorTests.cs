@@ -2,7 +2,7 @@ using PerkSharp.Data;
 
 namespace PerkSharp.Tests.Data;
 
-/// <summary>The generator self-checks of DATASETS.md §2.7 and an independent consistency check.</summary>
+/// <summary>The generator self-checks of docs/DATA.md and an independent consistency check.</summary>
 public class BabiGeneratorTests
 {
     static readonly int[] SupportSize = { 0, 1, 2, 3, 1, 1 };

@@ -92,7 +92,7 @@ public class LongGorillaTests
             Assert.Empty(splits["train"].Select(q => q.ApiCall).Intersect(splits["validation"].Select(q => q.ApiCall)));
             Assert.Empty(splits["validation"].Select(q => q.ApiCall).Intersect(splits["test"].Select(q => q.ApiCall)));
             Assert.InRange(splits["test"].Count, data.Queries.Count * 0.15, data.Queries.Count * 0.25);   // target 20 %
-            Assert.All(data.Queries, q => Assert.DoesNotContain("###Output", q.Question));   // "###Input: …" stays, as in §6.4
+            Assert.All(data.Queries, q => Assert.DoesNotContain("###Output", q.Question));   // "###Input: …" stays
         }
         Assert.True(GorillaData.Load(GorillaDir, "huggingface").SkippedRows < 20);
     }

@@ -2,7 +2,7 @@ using PerkSharp.Data;
 
 namespace PerkSharp.Tests.Data;
 
-/// <summary>The release's sample files load and yield exactly the inner and outer sequences of PERK-METHOD §3.2.</summary>
+/// <summary>The release's sample files load and yield exactly the inner and outer sequences of docs/DESIGN.md</summary>
 public class OfficialSampleTests
 {
     const string Eos = "<|endoftext|>";

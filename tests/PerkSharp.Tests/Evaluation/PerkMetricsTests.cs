@@ -3,7 +3,7 @@ using PerkSharp.Evaluation;
 
 namespace PerkSharp.Tests.Evaluation;
 
-/// <summary>The official evaluation's quirks (perk/evaluate.py, DATASETS.md §7).</summary>
+/// <summary>The official evaluation's quirks (perk/evaluate.py, docs/DATA.md).</summary>
 public class PerkMetricsTests
 {
     [Fact]

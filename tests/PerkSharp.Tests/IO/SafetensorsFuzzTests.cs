@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace PerkSharp.Tests.IO;
 
 /// <summary>
-/// Mutation fuzzing of the safetensors reader (issue 7): every mutated file either loads or fails with a
+/// Mutation fuzzing of the safetensors reader: every mutated file either loads or fails with a
 /// PerkException; no other exception, no native abort, no hang. 2,000 files here; set PERK_FUZZ_N for more.
 /// </summary>
 public class SafetensorsFuzzTests : IDisposable

@@ -4,7 +4,7 @@ using PerkSharp.Runtime;
 
 namespace PerkSharp.Tests.IO;
 
-/// <summary>Malformed safetensors files, each with the one-line error it must produce (issue 7).</summary>
+/// <summary>Malformed safetensors files, each with the one-line error it must produce.</summary>
 public class SafetensorsValidationTests : IDisposable
 {
     readonly string _dir = Path.Combine(Path.GetTempPath(), "perk-stv-" + Guid.NewGuid().ToString("N")[..8]);

@@ -13,7 +13,7 @@ namespace PerkSharp.Tests.Reliability;
 /// still be the only "error:" line and the last one.
 public sealed record BadInput(string Name, Func<string, string[]> Setup, string Fragment, string? Output = null, bool Relaxed = false);
 
-/// <summary>The bad-input corpus of issue 7 (table in the closing report). Names are stable test-case ids.</summary>
+/// <summary>The bad-input corpus. Names are stable test-case ids.</summary>
 public static class BadInputCorpus
 {
     const string W = "\"w\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}";
@@ -126,7 +126,7 @@ public static class BadInputCorpus
         new("run-ask-memory-rank-differs", d => { Trained(d); var p = Sub(d, "mem/adapter_config.json"); File.WriteAllText(p, File.ReadAllText(p).Replace("\"r\": 2", "\"r\": 4")); return Ask(d); }, "\"r\" is 4", Relaxed: true),
         new("run-ask-memory-weights-truncated", d => { Trained(d); Cut(Sub(d, "mem/adapter_model.safetensors"), 50); return Ask(d); }, "exceeds the file size", Relaxed: true),
         new("run-ask-memory-config-broken", d => { Trained(d); File.WriteAllText(Sub(d, "mem/adapter_config.json"), "[1,"); return Ask(d); }, "adapter_config.json: invalid JSON", Relaxed: true),
-        // Issue 16: an --out that is not new, empty or an artefact of the same kind is refused before any work (one line).
+        // An --out that is not new, empty or an artefact of the same kind is refused before any work (one line).
         new("run-encode-out-holds-the-document", d => { Trained(d); Directory.CreateDirectory(Sub(d, "docs")); File.Copy(Sub(d, "doc.txt"), Sub(d, "docs/doc.txt")); return EncodeTo(d, "docs/doc.txt", "docs"); }, "not empty and not a memory (it holds \"doc.txt\")"),
         new("run-encode-out-is-the-run", d => { Trained(d); return EncodeTo(d, "doc.txt", "run", "--force"); }, "not empty and not a memory (it holds \"checkpoints/\")"),
         new("run-encode-out-is-a-file", d => { Trained(d); return EncodeTo(d, "doc.txt", "doc.txt"); }, "is a file, not a folder"),

@@ -2,7 +2,7 @@ using PerkSharp.Data;
 
 namespace PerkSharp.Tests.Reliability;
 
-/// <summary>Inputs that look odd but are valid must not be rejected (found by the extra bad-input run, issue 7).</summary>
+/// <summary>Inputs that look odd but are valid must not be rejected (found by the extra bad-input run).</summary>
 public class InputToleranceTests
 {
     [Fact]

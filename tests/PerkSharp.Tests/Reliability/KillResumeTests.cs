@@ -8,7 +8,7 @@ using PerkSharp.Training;
 namespace PerkSharp.Tests.Reliability;
 
 /// <summary>
-/// Crash safety end to end (issue 7, item 3): `perk train` on a tiny random GPT-2 runs as a child process, is killed
+/// Crash safety end to end: `perk train` on a tiny random GPT-2 runs as a child process, is killed
 /// with SIGKILL at a random moment after its first checkpoint, and is resumed with --resume. The killed run must leave
 /// its last checkpoint whole and loadable, and the resumed run's loss trajectory (metrics.jsonl) must equal an
 /// uninterrupted run's at every step, before and after the resume point.

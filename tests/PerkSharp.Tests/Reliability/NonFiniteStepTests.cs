@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace PerkSharp.Tests.Reliability;
 
 /// <summary>
-/// NaN injection (issue 7, item 4): a poisoned token — its embedding row set to NaN in the frozen base model — makes
+/// NaN injection: a poisoned token — its embedding row set to NaN in the frozen base model — makes
 /// the inner loss (token in the context) or the outer loss (token in the question) non-finite. The meta-step must be
 /// skipped and counted, leave every meta-parameter untouched, and training must go on with the next clean example.
 /// A checkpoint is never written with NaN/Inf, and refusing one leaves the previous checkpoint loadable.

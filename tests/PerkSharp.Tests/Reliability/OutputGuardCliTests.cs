@@ -4,7 +4,7 @@ using PerkSharp.Tests.Cli;
 namespace PerkSharp.Tests.Reliability;
 
 /// <summary>
-/// Issue 16, "nothing a user has is ever lost", through the real CLI: an --out that is a file, a folder holding other
+/// "Nothing a user has is ever lost", through the real CLI: an --out that is a file, a folder holding other
 /// things, or an artefact of the same kind without --force is refused in one line before any work, and every file
 /// stays byte for byte what it was. A long legal folder name still works (the temp sibling's name is shortened).
 /// </summary>

@@ -29,7 +29,7 @@ public class TrainConfigTests
     [Fact]
     public void MetaTrainMirrorsTheOfficialValues()
     {
-        // PERK-METHOD.md §4.1: the official meta_train.yaml.
+        // docs/DESIGN.md: the official meta_train.yaml.
         var c = TrainConfigLoader.Load(Cfg("meta_train.yaml"));
         Assert.Equal("Qwen/Qwen2.5-0.5B", c.ModelNameOrPath);
         Assert.Equal((256, 16.0), (c.LoraRank, c.LoraAlpha));

@@ -1,9 +1,9 @@
 namespace PerkSharp.Data;
 
 /// <summary>
-/// bAbI tasks 1–5 with the v1.2 wording (DATASETS.md §2): simulates a hidden world, tells it statement by statement
+/// bAbI tasks 1–5 with the v1.2 wording (docs/DATA.md): simulates a hidden world, tells it statement by statement
 /// and asks questions from the reader's knowledge. Every question is replayed against the true world state before it
-/// is accepted (§2.7); a mismatch is a bug and throws.
+/// is accepted; a mismatch is a bug and throws.
 /// </summary>
 public static class BabiGenerator
 {
@@ -21,7 +21,7 @@ public static class BabiGenerator
     };
 
     /// <summary>
-    /// One sample (§2.6): a story, then one of its questions chosen uniformly among those with at most
+    /// One sample: a story, then one of its questions chosen uniformly among those with at most
     /// <paramref name="maxFacts"/> preceding statements (a new story is drawn when none fits).
     /// </summary>
     public static BabiSample Sample(int task, PerkRandom rng, int maxFacts = int.MaxValue)
@@ -180,7 +180,7 @@ public static class BabiGenerator
         }
     }
 
-    // Pick an action type uniformly, then up to 100 draws of arguments forming a valid action (§2.2); an optional
+    // Pick an action type uniformly, then up to 100 draws of arguments forming a valid action; an optional
     // filter rejects statements (QA5's "no mention of O" rule). The text is rendered only for the accepted draw.
     static BabiFact RandomStatement(BabiWorld w, PerkRandom rng, BabiAction[] actions, Func<BabiFact, bool>? accept = null)
     {

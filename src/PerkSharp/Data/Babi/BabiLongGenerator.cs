@@ -3,7 +3,7 @@ using PerkSharp.Runtime;
 
 namespace PerkSharp.Data;
 
-/// <summary>Settings of one BabiLong subset (task, length, split) — DATASETS.md §3.2–3.3.</summary>
+/// <summary>Settings of one BabiLong subset (task, length, split) (docs/DATA.md).</summary>
 public sealed record BabiLongOptions(
     int Task,
     string Length,
@@ -22,7 +22,7 @@ public sealed record BabiLongOptions(
 public sealed record GeneratedExample(PerkExample Example, JsonObject Meta);
 
 /// <summary>
-/// PERK's BabiLong variant (DATASETS.md §3.2): a bAbI sample whose facts carry "{Agent} Event {k}: " prefixes and
+/// PERK's BabiLong variant (docs/DATA.md): a bAbI sample whose facts carry "{Agent} Event {k}: " prefixes and
 /// are scattered over ~256-token haystack segments. The budget counts haystack + plain facts (prefixes are not
 /// counted, the BABILong convention that reproduces the sample totals).
 /// </summary>
@@ -81,7 +81,7 @@ public static class BabiLongGenerator
         return new GeneratedExample(ex, meta);
     }
 
-    // DATASETS.md §4.3 [PROPOSAL]: drop haystack sentences naming a bAbI agent together with a bAbI location.
+    // docs/DATA.md: drop haystack sentences naming a bAbI agent together with a bAbI location.
     static Func<string, bool> BabiSentenceFilter(int task)
     {
         var agents = BabiVocabulary.AgentsOf(task);
@@ -117,7 +117,7 @@ public static class BabiLongGenerator
         return segs.Select(s => string.Join(" ", s)).ToList();
     }
 
-    // §3.2 steps 6–7: slots are sentence starts plus each segment's end; facts go to slots by placement mode.
+    // Slots are sentence starts plus each segment's end; facts go to slots by placement mode.
     static List<string> Scatter(List<string> segments, IReadOnlyList<string> annotated, BabiSample sample, string placement,
         PerkRandom rng, int[][] slots)
     {

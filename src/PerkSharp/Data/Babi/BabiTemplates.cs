@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace PerkSharp.Data;
 
 /// <summary>
-/// Surface templates of the bAbI v1.2 release wording (DATASETS.md §2.3): one chosen uniformly per statement, every
+/// Surface templates of the bAbI v1.2 release wording (docs/DATA.md): one chosen uniformly per statement, every
 /// statement ends with '.'; get/drop append " there" with p = 0.5.
 /// </summary>
 public static class BabiTemplates
@@ -45,6 +45,6 @@ public static class BabiTemplates
         new("^" + Regex.Escape(t).Replace("\\{A}", a).Replace("\\{L}", l).Replace("\\{O}", o).Replace("\\{R}", r)
             .Replace("{A}", a).Replace("{L}", l).Replace("{O}", o).Replace("{R}", r) + suffix + "\\.$", RegexOptions.CultureInvariant);
 
-    /// <summary>True when <paramref name="statement"/> matches exactly one template form (closed vocabulary, §2.7).</summary>
+    /// <summary>True when <paramref name="statement"/> matches exactly one template form (closed vocabulary).</summary>
     public static bool IsTemplated(string statement) => Patterns.Value.Any(p => p.IsMatch(statement));
 }

@@ -1,6 +1,6 @@
 namespace PerkSharp.Data;
 
-/// <summary>bAbI action types (DATASETS.md §2.2); Relation is a QA4 spatial fact.</summary>
+/// <summary>bAbI action types (docs/DATA.md); Relation is a QA4 spatial fact.</summary>
 public enum BabiAction { Move, Get, Drop, Give, Relation }
 
 /// <summary>One story statement. <see cref="Agent"/> is the sentence subject (the giver for Give; "" for QA4).</summary>
@@ -14,12 +14,12 @@ public sealed record BabiQuestion(int FactCount, string Text, string Answer, IRe
 public sealed record BabiStory(int Task, IReadOnlyList<BabiFact> Facts, IReadOnlyList<BabiQuestion> Questions);
 
 /// <summary>
-/// One bAbI sample (§2.6): all statements from the story's start up to the question, the question, its answer and
+/// One bAbI sample: all statements from the story's start up to the question, the question, its answer and
 /// the supporting fact indices (into <see cref="Facts"/>, in story order).
 /// </summary>
 public sealed record BabiSample(int Task, IReadOnlyList<BabiFact> Facts, string Question, string Answer, IReadOnlyList<int> Support)
 {
-    /// <summary>The "{A} Event {k}: " annotation of §3.2: k = number of earlier facts with the same subject.</summary>
+    /// <summary>The "{A} Event {k}: " annotation: k = number of earlier facts with the same subject.</summary>
     public IReadOnlyList<string> AnnotatedFacts()
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -35,7 +35,7 @@ public sealed record BabiSample(int Task, IReadOnlyList<BabiFact> Facts, string 
     }
 }
 
-/// <summary>The closed bAbI world vocabulary of DATASETS.md §2.1 and the answer label sets of §2.5.</summary>
+/// <summary>The closed bAbI world vocabulary and the answer label sets.</summary>
 public static class BabiVocabulary
 {
     public static readonly string[] Agents = { "Mary", "John", "Daniel", "Sandra" };

@@ -1,7 +1,7 @@
 namespace PerkSharp.Data;
 
 /// <summary>
-/// The true world state of a bAbI story (§2.1–2.2) plus the reader's knowledge (§2.4): what the statements so far
+/// The true world state of a bAbI story plus the reader's knowledge: what the statements so far
 /// reveal, with the fact indices that established it. The hidden initial state is uniformly random.
 /// </summary>
 internal sealed class BabiWorld
@@ -34,7 +34,7 @@ internal sealed class BabiWorld
 
     public int TrueObjLoc(int o) => ObjHolder[o] >= 0 ? AgentLoc[ObjHolder[o]] : ObjLoc[o];
 
-    /// <summary>Resolved known location of an object with its support (§2.4), or null when unknown.</summary>
+    /// <summary>Resolved known location of an object with its support, or null when unknown.</summary>
     public (int Loc, int[] Support)? Resolve(int o)
     {
         int h = ObjHolder[o];

@@ -5,7 +5,7 @@ using PerkSharp.Runtime;
 namespace PerkSharp.Data;
 
 /// <summary>
-/// Background prose for BABILong-style contexts (DATASETS.md §4): books split into sentences, each sentence
+/// Background prose for BABILong-style contexts (docs/DATA.md): books split into sentences, each sentence
 /// tokenised once (lazily, as " " + sentence, GPT-2) and cached. The built-in corpus is the Austen novels embedded
 /// in this assembly, split by book (train: Emma, Mansfield Park, Pride and Prejudice, Sense and Sensibility;
 /// validation: Northanger Abbey; test: Persuasion). A user folder of .txt files can replace it.
@@ -101,7 +101,7 @@ public sealed class HaystackCorpus
         _tokens[book][sentence] ??= Gpt2Tokens.Encode(" " + Books[book].Sentences[sentence]).ToArray();
 
     /// <summary>
-    /// BABILong's background sampler (§3.1 step 3) on this corpus: a random book and sentence offset, then
+    /// BABILong's background sampler on this corpus: a random book and sentence offset, then
     /// consecutive sentences (continuing into the next book at a book's end) of at least
     /// <see cref="MinSentenceTokens"/> tokens that <paramref name="exclude"/> does not reject, until exactly
     /// <paramref name="budget"/> tokens; the last sentence is truncated to fit.

@@ -1,7 +1,7 @@
 namespace PerkSharp.Data;
 
 /// <summary>
-/// Rule-based sentence splitter replacing NLTK Punkt (DATASETS.md §4.3): a sentence ends after '.', '!' or '?',
+/// Rule-based sentence splitter replacing NLTK Punkt (docs/DATA.md): a sentence ends after '.', '!' or '?',
 /// optionally followed by closing quotes/brackets, when whitespace and then an uppercase letter or an opening quote
 /// follow. No cut after common abbreviations (Mr. Mrs. Dr. …) or single capital initials ("J."); ';' is no boundary.
 /// </summary>

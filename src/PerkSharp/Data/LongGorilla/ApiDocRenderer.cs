@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace PerkSharp.Data;
 
 /// <summary>
-/// Renders one Gorilla API doc into a LongGorilla context element (DATASETS.md §6.3): "&lt;api&gt;{api_call}&lt;/api&gt; " +
+/// Renders one Gorilla API doc into a LongGorilla context element (docs/DATA.md): "&lt;api&gt;{api_call}&lt;/api&gt; " +
 /// Python str() of the doc without api_call, with every ', { and } deleted, whitespace runs collapsed and trimmed.
 /// </summary>
 public static class ApiDocRenderer

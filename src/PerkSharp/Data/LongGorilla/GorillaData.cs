@@ -11,7 +11,7 @@ public sealed record GorillaQuery(int Row, string File, string Question, string 
 public sealed record GorillaDoc(string ApiCall, string ApiName, string Text, int Tokens);
 
 /// <summary>
-/// Gorilla's APIBench files for one hub (DATASETS.md §6.2): the API pool <c>api/{hub}_api.jsonl</c> and the query
+/// Gorilla's APIBench files for one hub (docs/DATA.md): the API pool <c>api/{hub}_api.jsonl</c> and the query
 /// files <c>apibench/{prefix}_eval.json</c> (+ <c>_train.json</c> when present; both are JSON Lines). Queries are
 /// partitioned into splits by their answer (api_call), so no API call is both trained and tested: keys in decreasing
 /// row count (ties by FNV-1a) go to the split furthest below its share of rows (train 70 %, validation 10 %,

@@ -4,7 +4,7 @@ using PerkSharp.Runtime;
 namespace PerkSharp.Data;
 
 /// <summary>
-/// LongGorilla positional contexts (DATASETS.md §6.5): the gold API doc plus distractors drawn uniformly without
+/// LongGorilla positional contexts (docs/DATA.md): the gold API doc plus distractors drawn uniformly without
 /// replacement from the same hub's pool (excluding docs with the gold's api_call or api_name), added while the
 /// total stays within the budget (default 4k, the sample's size); the gold goes to pre (0), mid (⌊K/2⌋), post (K−1)
 /// or rnd. The random stream does not depend on the location, so the four placements share one distractor set.

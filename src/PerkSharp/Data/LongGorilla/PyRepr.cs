@@ -7,7 +7,7 @@ namespace PerkSharp.Data;
 
 /// <summary>
 /// Python's <c>str()</c> of a JSON value loaded with <c>json.loads</c> (dict/list/str/int/float/bool/None), needed to
-/// reproduce LongGorilla's API-doc rendering byte for byte (DATASETS.md §6.3). Hand-written: no .NET library prints
+/// reproduce LongGorilla's API-doc rendering byte for byte (docs/DATA.md). Hand-written: no .NET library prints
 /// Python reprs.
 /// </summary>
 public static class PyRepr

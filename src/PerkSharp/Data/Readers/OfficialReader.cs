@@ -5,7 +5,7 @@ namespace PerkSharp.Data;
 
 /// <summary>
 /// Reads the official PERK layout <c>{data_dir}/{dataset}/{subset}/{split}.jsonl</c> (babilong, longgorilla;
-/// DATASETS.md §1.1, §1.3) and the single-object sample files of the PERK release. Ids follow the official reader:
+/// docs/DATA.md) and the single-object sample files of the PERK release. Ids follow the official reader:
 /// "{subset}_{line_index}". Unknown keys (e.g. "meta") are ignored.
 /// </summary>
 public static class OfficialReader

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace PerkSharp.Data;
 
-/// <summary>Serialises examples into the official JSONL records (DATASETS.md §1.1, §1.3), plus a "meta" object.</summary>
+/// <summary>Serialises examples into the official JSONL records (docs/DATA.md), plus a "meta" object.</summary>
 public static class OfficialWriter
 {
     /// <summary>BABILong record: context, question, answer, support, meta.</summary>

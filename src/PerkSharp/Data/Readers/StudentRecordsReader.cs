@@ -4,7 +4,7 @@ using PerkSharp.Runtime;
 namespace PerkSharp.Data;
 
 /// <summary>
-/// Student Records ("Drops-in-the-Ocean") reader (DATASETS.md §1.2): <c>{split}/context.jsonl</c> (one database per
+/// Student Records ("Drops-in-the-Ocean") reader (docs/DATA.md): <c>{split}/context.jsonl</c> (one database per
 /// line) aligned line by line with <c>{split}/{query}.jsonl</c> ({"questions": [...]}). Every question becomes one
 /// example whose context is the whole database, one rendered record per segment. Also reads the release's packed
 /// sample files ({"database", "questions"}; "..." placeholders skipped; allgregation.json = aggregate).

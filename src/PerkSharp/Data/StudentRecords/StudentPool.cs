@@ -3,7 +3,7 @@ using Bogus.DataSets;
 
 namespace PerkSharp.Data;
 
-/// <summary>One student record; all values are written as strings (DATASETS.md §1.2).</summary>
+/// <summary>One student record; all values are written as strings (docs/DATA.md).</summary>
 public sealed record StudentRecord(string Id, string Name, string Year, string School, string Major, int Grade)
 {
     /// <summary>The context element of the inner loop.</summary>
@@ -11,7 +11,7 @@ public sealed record StudentRecord(string Id, string Name, string Year, string S
 }
 
 /// <summary>
-/// The per-split pool of distinct students (DATASETS.md §5.2–5.3). Ids are 7-digit numbers with
+/// The per-split pool of distinct students (docs/DATA.md–5.3). Ids are 7-digit numbers with
 /// Id mod 3 = split number (train 0, validation 1, test 2), so pools of different splits never share an Id.
 /// Names use Bogus' en first/last-name lists driven by <see cref="PerkRandom"/> (not System.Random).
 /// </summary>

@@ -42,7 +42,7 @@ public sealed record StudentDatabase(string DatabaseId, IReadOnlyList<StudentRec
 }
 
 /// <summary>
-/// Student Records ("Drops-in-the-Ocean") databases at a token budget (DATASETS.md §5.3): records drawn with
+/// Student Records ("Drops-in-the-Ocean") databases at a token budget (docs/DATA.md): records drawn with
 /// replacement from the split's pool until the rendered lines are closest to B(Nk) GPT-2 tokens, then 5 recall,
 /// 4 relation (Yes/No balanced by rejection sampling), 3 aggregate, 4 count and 1 sort question.
 /// </summary>

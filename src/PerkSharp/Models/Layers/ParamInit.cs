@@ -7,7 +7,7 @@ namespace PerkSharp.Models.Layers;
 /// <summary>
 /// Creates frozen parameters directly with HF's init (normal(0, initializer_range), zero biases, unit norms), so that
 /// building a 124M model costs one pass of random numbers instead of TorchSharp's default init followed by a re-init
-/// (STACK.md §6, #1416). Values are drawn in float32 and then cast, so a bf16 model is the rounded float32 model of
+/// (docs/DESIGN.md, #1416). Values are drawn in float32 and then cast, so a bf16 model is the rounded float32 model of
 /// the same seed.
 /// </summary>
 internal sealed class ParamInit : IDisposable
