@@ -17,12 +17,12 @@ public static class Lanes
 
     /// <summary>
     /// Runs every job concurrently (one thread each, <paramref name="threadsPerLane"/> libtorch threads each) and waits
-    /// for all; the first failure is rethrown once all have stopped. One job runs on the calling thread unchanged.
+    /// for all; the first failure is rethrown once all have stopped. One job, or <paramref name="concurrent"/> false,
+    /// runs on the calling thread with the process's thread setting unchanged (one after another).
     /// </summary>
-    public static void Run(IReadOnlyList<Action> jobs, int threadsPerLane = 1)
+    public static void Run(IReadOnlyList<Action> jobs, int threadsPerLane = 1, bool concurrent = true)
     {
-        if (jobs.Count == 0) return;
-        if (jobs.Count == 1) { jobs[0](); return; }
+        if (jobs.Count <= 1 || !concurrent) { foreach (var job in jobs) job(); return; }
         int before = torch.get_num_threads();
         var errors = new ExceptionDispatchInfo?[jobs.Count];
         var threads = jobs.Select((job, i) => new Thread(() =>

@@ -62,11 +62,10 @@ public sealed class BabilongPipeline
         string? previousDir = null;
         string previousRecipe = "";
         TrainConfig cfg = null!;
-        foreach (var stage in curriculum)
+        for (int i = 0; i < curriculum.Count; i++)
         {
-            var overrides = stage.Overrides.Append($"output_dir={stage.RunDir}");
-            if (previousDir != null) overrides = overrides.Append($"init_from={previousDir}");
-            var c = cfg = TrainConfigLoader.Parse(yaml, source, overrides);
+            var stage = curriculum[i];
+            var c = cfg = StageConfig(yaml, source, curriculum, i);
             string recipe = Recipe("perk", c, stage.DataRecipe, previousRecipe);
             _phases.Run(stage.Label, stage.RunDir, recipe, () =>
             {
@@ -85,6 +84,14 @@ public sealed class BabilongPipeline
         var meta = new MetaParameters(_model, PerkSettingsMapper.ToSettings(cfg), seed: cfg.Seed);
         PerkCheckpoint.LoadMeta(CheckpointManager.Resolve(cfg.OutputDir), meta);            // evaluate the best by val_loss
         return new Trained(meta, cfg, previousRecipe);
+    }
+
+    /// <summary>The config of curriculum stage <paramref name="i"/>: its overrides, its run folder, and init_from the previous stage.</summary>
+    public static TrainConfig StageConfig(string yaml, string source, IReadOnlyList<PerkStage> curriculum, int i)
+    {
+        var overrides = curriculum[i].Overrides.Append($"output_dir={curriculum[i].RunDir}");
+        if (i > 0) overrides = overrides.Append($"init_from={curriculum[i - 1].RunDir}");
+        return TrainConfigLoader.Parse(yaml, source, overrides);
     }
 
     /// <summary>FT-ICR: the same LoRA fine-tuned with the context in the prompt; returns its last LoRA.</summary>

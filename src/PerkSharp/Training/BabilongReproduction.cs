@@ -118,7 +118,7 @@ public static class BabilongReproduction
                     string cell = $"{m.Name}_qa{t}_{len}";
                     lock (cells) cells.Add(cell);
                     var records = pipeline.Evaluate(m, recipe, tests, Path.Combine(evalRoot, cell), $"eval {m.Name} qa{t} {len}",
-                        CellSeed(perk.Config.Seed, cell), q.EvalBatchFor(tests), Data(t, len, "test", o.TestCount));
+                        CellSeed(perk.Config.Seed, cell), q.EvalBatchSize, Data(t, len, "test", o.TestCount));
                     if (m.Name == "perk") perkRecords.AddRange(records);
                 }
             }
@@ -129,18 +129,13 @@ public static class BabilongReproduction
         }
         // Tasks are independent: with two lanes (one libtorch thread each, which the tiny model's small ops prefer)
         // each lane runs its share of the tasks on its own copy of the base model.
-        int lanes = Math.Min(o.Lanes > 0 ? o.Lanes : Runtime.Lanes.Auto(), o.Tasks.Length);
-        if (lanes <= 1) foreach (int t in o.Tasks) RunTask(t, pipeline);
-        else
+        int lanes = Math.Max(1, Math.Min(o.Lanes > 0 ? o.Lanes : Runtime.Lanes.Auto(), o.Tasks.Length));
+        Runtime.Lanes.Run(Enumerable.Range(0, lanes).Select(lane => (Action)(() =>
         {
-            int threadsPerLane = Math.Max(1, TorchSharp.torch.get_num_threads() / lanes);
-            Runtime.Lanes.Run(Enumerable.Range(0, lanes).Select(lane => (Action)(() =>
-            {
-                using var copy = lane == 0 ? null : BaseModel.Load(baseDir);
-                var p = copy == null ? pipeline : new BabilongPipeline(copy.Model, copy.Tokenizer, baseDir, BaseId(baseDir), phases, o.Progress);
-                for (int i = lane; i < o.Tasks.Length; i += lanes) RunTask(o.Tasks[i], p);
-            })).ToList(), threadsPerLane);
-        }
+            using var copy = lane == 0 ? null : BaseModel.Load(baseDir);
+            var p = copy == null ? pipeline : new BabilongPipeline(copy.Model, copy.Tokenizer, baseDir, BaseId(baseDir), phases, o.Progress);
+            for (int i = lane; i < o.Tasks.Length; i += lanes) RunTask(o.Tasks[i], p);
+        })).ToList(), Math.Max(1, TorchSharp.torch.get_num_threads() / lanes));
         curves.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
 
         // 4. Summary and report over exactly this run's cells (a cell of other tasks or lengths from an earlier run goes).

@@ -52,23 +52,11 @@ public sealed record QuickstartOptions
     /// </summary>
     public string[] WarmupOverrides { get; init; } = { "train_batch_size=16", "eval_batch_size=16", "val_check_interval=0.5", "learning_rate=3e-3" };
     /// <summary>
-    /// Examples encoded and decoded together when PERK and TTFT are evaluated (at most; see <see cref="EvalRows"/>).
+    /// Examples encoded and decoded together when PERK and TTFT are evaluated.
     /// 1, by measurement on the 2-core machine (one libtorch thread, the trained quickstart PERK): 1k, 32 examples
     /// 7.2 s at 1, 7.5 s at 4, 10.1 s at 8; 4k, 16 examples 14.2 s at 1, 14.5 s at 2, 21.0 s at 8.
     /// </summary>
     public int EvalBatchSize { get; init; } = 1;
-    /// <summary>
-    /// Context segments per evaluation batch at most: a batch of 8 examples at 4k is 256 segments whose vocabulary
-    /// logits alone are ~400 MB per inner step, where the allocator, not the arithmetic, sets the pace.
-    /// </summary>
-    public int EvalRows { get; init; } = 64;
-
-    /// <summary>The evaluation batch for examples like these: <see cref="EvalBatchSize"/>, fewer for long contexts.</summary>
-    public int EvalBatchFor(IReadOnlyList<PerkExample> examples)
-    {
-        int segments = Math.Max(1, examples.Count == 0 ? 1 : examples.Max(e => e.Context.Count));
-        return Math.Clamp(EvalRows / segments, 1, Math.Max(1, EvalBatchSize));
-    }
     /// <summary>Jobs run side by side (<see cref="Runtime.Lanes"/>); 0 = one per core, at most 2.</summary>
     public int Lanes { get; init; }
 }
@@ -122,8 +110,7 @@ public static class Quickstart
         }
         curriculum.Add(new PerkStage($"PERK meta-training ({o.TrainLength})", Path.Combine(root, "perk"), train, val, o.PerkOverrides));
         // The last stage's config, known before training (TTFT copies its sizes and rates; lane 1 needs it early).
-        var perkCfg = TrainConfigLoader.Parse(o.PerkYaml, "tiny_qa1.yaml", curriculum[^1].Overrides.Append($"output_dir={curriculum[^1].RunDir}")
-            .Concat(curriculum.Count > 1 ? new[] { $"init_from={curriculum[^2].RunDir}" } : Array.Empty<string>()));
+        var perkCfg = BabilongPipeline.StageConfig(o.PerkYaml, "tiny_qa1.yaml", curriculum, curriculum.Count - 1);
 
         // 3-6 in lanes (Runtime.Lanes: one libtorch thread each, which the tiny model's small ops prefer): lane 0
         // meta-trains PERK; lane 1, on its own copy of the base, fine-tunes FT-ICR, picks TTFT's rate and evaluates the
@@ -143,7 +130,7 @@ public static class Quickstart
             int k = methodNames.IndexOf(m.Method.Name);
             // Each (cell, method) keeps the seed it has in the sequential order, whichever lane runs it.
             results[(cell, k)] = p.Evaluate(m.Method, m.Recipe, examples, Path.Combine(evalRoot, $"{m.Method.Name}_qa{task}_{len}"),
-                $"eval {m.Method.Name} qa{task} {len}", seed: perkCfg.Seed + 1000 * (cell * methodNames.Count + k), batchSize: o.EvalBatchFor(examples));
+                $"eval {m.Method.Name} qa{task} {len}", seed: perkCfg.Seed + 1000 * (cell * methodNames.Count + k), batchSize: o.EvalBatchSize);
         }
         Trained? perk = null, ftIcr = null, ttft = null;
         try
@@ -162,8 +149,7 @@ public static class Quickstart
                         foreach (var m in baselines) Eval(pipelineB, m, c);
                 },
             };
-            if (lanes > 1) Runtime.Lanes.Run(jobs, threadsPerLane);
-            else foreach (var job in jobs) job();
+            Runtime.Lanes.Run(jobs, threadsPerLane, concurrent: lanes > 1);
 
             // 6b. PERK's evaluation, its cells split over the lanes (cost ~ segments per example).
             var split = Runtime.Lanes.Split(tests.Select(t => (double)t.Examples.Sum(e => e.Context.Count)).ToList(), lanes);
