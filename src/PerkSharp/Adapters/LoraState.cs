@@ -42,8 +42,10 @@ public sealed class LoraState
         var a = A[index];
         var b = B[index];
         if (a is null || b is null) return baseOut;
-        using var xa = MixedPrecision.ToAdapter(x, a.dtype);
-        using var h = Training && Dropout > 0 ? nn.functional.dropout(xa, Dropout, training: true) : xa.alias();
+        // Hot path (every adapted projection of every inner step): no new tensor handle unless a cast or dropout needs one.
+        using var xa = x.dtype == a.dtype ? null : x.to(a.dtype);
+        using var dropped = Training && Dropout > 0 ? nn.functional.dropout(xa ?? x, Dropout, training: true) : null;
+        var h = dropped ?? xa ?? x;
         if (a.ndim == 3)
         {
             // Per-example LoRA: [N, T, in] -> [E, N/E·T, in], bmm with Aᵀ [E, in, r] then Bᵀ [E, r, out].

@@ -9,7 +9,7 @@ namespace PerkSharp.Adapters;
 /// (LoRA init, LSLR, weighting model), hence the inner-loop fast weights, their gradients and the differentiable AdamW
 /// state, are fp32. Activations cross into fp32 at exactly three points:
 /// <list type="number">
-/// <item>LoRA (<see cref="LoraState.Apply"/>): <see cref="ToAdapter"/> on x, B·A·x in fp32, <see cref="AddUpdate"/>.</item>
+/// <item>LoRA (<see cref="LoraState.Apply"/>): x cast to the adapter dtype, B·A·x in fp32, <see cref="AddUpdate"/>.</item>
 /// <item>Weighting model: it reads the final hidden state through <see cref="ToAdapter"/>.</item>
 /// <item>Losses: cross-entropy of <see cref="LossLogits"/> (HF's ForCausalLMLoss upcasts with logits.float()).</item>
 /// </list>
