@@ -6,8 +6,8 @@ internal static class DataPaths
     public static string RepoRoot { get; } = FindRoot();
 
     /// <summary>
-    /// The reference data folder: $PERK_SHARED_DATA, else ../shared/data beside the repository (the workplace layout),
-    /// else /work/shared/data (the same folder when the repository was cloned elsewhere, e.g. into /tmp).
+    /// The reference data folder: $PERK_SHARED_DATA, else ../shared/data beside the repository (the workplace layout).
+    /// A clone elsewhere sets PERK_SHARED_DATA (.ci/run does when the folder is not beside the clone).
     /// </summary>
     public static string SharedRoot { get; } = FindShared();
 
@@ -20,11 +20,10 @@ internal static class DataPaths
         {
             Environment.GetEnvironmentVariable("PERK_SHARED_DATA"),
             Path.Combine(RepoRoot, "..", "shared", "data"),
-            "/work/shared/data",
         };
         foreach (var c in candidates)
             if (!string.IsNullOrEmpty(c) && Directory.Exists(c)) return Path.GetFullPath(c);
-        return Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "data"));   // tests then fail naming this path
+        return Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "data"));   // tests then fail naming this path (set PERK_SHARED_DATA)
     }
 
     public static string TempDir()
