@@ -28,8 +28,10 @@ public sealed class PretrainCommand : ICliCommand
         var initStd = new Option<double>("--init-std") { Description = "initializer_range (normal init std)", DefaultValueFactory = _ => o.InitStd };
         var drills = new Option<int>("--drills") { Description = "In-context BabiLong drills (short stories, question, tagged answer) added to the corpus", DefaultValueFactory = _ => o.Drills };
         var tasks = new Option<int[]>("--drill-tasks") { Description = "bAbI tasks of the drills", DefaultValueFactory = _ => new[] { 1 }, AllowMultipleArgumentsPerToken = true };
+        var longDrills = new Option<int>("--long-drills") { Description = "In-context drills with the BabiLong haystack (full-length windows start at them)", DefaultValueFactory = _ => o.LongDrills };
+        var longLength = new Option<string>("--long-drill-length") { Description = "BabiLong length of the long drills", DefaultValueFactory = _ => o.LongDrillLength };
         var cmd = new Command("pretrain", "Train a tiny GPT-2 (WordLevel tokenizer) from scratch on task text plus haystack prose; save as an HF folder")
-            { outDir, force, data, prose, vocab, steps, layers, hidden, heads, positions, window, lr, drills, tasks, batch, longEvery, initStd };
+            { outDir, force, data, prose, vocab, steps, layers, hidden, heads, positions, window, lr, drills, tasks, batch, longEvery, initStd, longDrills, longLength };
         cmd.SetHandler(parse =>
         {
             var opts = new PretrainOptions
@@ -37,6 +39,7 @@ public sealed class PretrainCommand : ICliCommand
                 Steps = parse.GetValue(steps), Layers = parse.GetValue(layers), Hidden = parse.GetValue(hidden), Heads = parse.GetValue(heads),
                 Positions = parse.GetValue(positions), Window = parse.GetValue(window), LearningRate = parse.GetValue(lr), Drills = parse.GetValue(drills),
                 BatchSize = parse.GetValue(batch), LongWindowEvery = parse.GetValue(longEvery), InitStd = parse.GetValue(initStd),
+                LongDrills = parse.GetValue(longDrills), LongDrillLength = parse.GetValue(longLength)!,
             };
             opts.Validate();
             var train = new List<PerkExample>();
@@ -44,7 +47,7 @@ public sealed class PretrainCommand : ICliCommand
                 foreach (var s in DatasetRegistry.Discover(d))
                     if (File.Exists(d) || s.Split == "train") train.AddRange(s.Load());
             string dir = parse.GetValue(outDir)!;
-            using var bm = BaseModel.LoadOrPretrain(dir, () => QuickstartData.PretrainCorpus(train, parse.GetValue(prose), parse.GetValue(tasks), opts.Drills), opts, parse.GetValue(vocab), Console.Error, parse.GetValue(force));
+            using var bm = BaseModel.LoadOrPretrain(dir, () => QuickstartData.PretrainCorpus(train, parse.GetValue(prose), parse.GetValue(tasks), opts), opts, parse.GetValue(vocab), Console.Error, parse.GetValue(force));
             Console.WriteLine($"pretrain: {bm.Describe()} ({train.Count} task examples in the corpus)");
             return 0;
         });

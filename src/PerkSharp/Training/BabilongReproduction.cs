@@ -75,7 +75,7 @@ public static class BabilongReproduction
             phases.Run("base", baseDir, recipe, () =>
             {
                 var train = o.Tasks.SelectMany(t => Read(t, q.TrainLength, "train", q.TrainCount).Take(q.PretrainExamples)).ToList();
-                using var b = BaseModel.LoadOrPretrain(baseDir, () => QuickstartData.PretrainCorpus(train, q.ProseSentences, o.Tasks, q.Pretrain.Drills, q.DataSeed),
+                using var b = BaseModel.LoadOrPretrain(baseDir, () => QuickstartData.PretrainCorpus(train, q.ProseSentences, o.Tasks, q.Pretrain, q.DataSeed),
                     q.Pretrain, q.MaxVocab, phases.Log);
                 return new JsonObject { ["model"] = b.Describe().Replace(" (pretrained now)", "") };   // the marker outlives "now"
             }, r => $"base model: {r["model"]}");

@@ -46,13 +46,14 @@ public sealed class BaseModel : IDisposable
         OutputGuard.Folder(dir, Kind, force);
         var docs = corpus();
         var tok = WordLevelTokenizer.Build(docs, maxVocab);
-        var stream = Pretrainer.Stream(docs, tok);
+        var stream = Pretrainer.Stream(docs, tok, out var starts);
+        var longStarts = starts.Skip(starts.Length - Math.Min(o.LongDrills, starts.Length)).ToArray();   // the corpus ends with the long drills
         log.WriteLine($"pretrain: {docs.Count} documents, {stream.Length} tokens, vocabulary {tok.VocabSize}");
         CausalLM model;
         using (var bar = new Progress("pretrain", o.Steps))
         {
             double ema = double.NaN;
-            model = Pretrainer.Train(stream, tok, o, (s, l) => { ema = double.IsNaN(ema) ? l : 0.95 * ema + 0.05 * l; bar.Report(s, $"loss {ema:0.000}"); });
+            model = Pretrainer.Train(stream, tok, o, (s, l) => { ema = double.IsNaN(ema) ? l : 0.95 * ema + 0.05 * l; bar.Report(s, $"loss {ema:0.000}"); }, longStarts);
         }
         try
         {

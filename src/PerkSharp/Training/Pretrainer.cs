@@ -26,6 +26,16 @@ public sealed record PretrainOptions
     /// <summary>In-context drills added to the corpus (QuickstartData.Drills); part of the recipe, so a change retrains.</summary>
     public int Drills { get; init; } = 4000;
     /// <summary>
+    /// In-context drills with the BabiLong haystack (<see cref="LongDrillLength"/> of training-book prose around the
+    /// facts, QuickstartData.LongDrills). When there are any, every full-length window starts at one of them, so that
+    /// the whole context, the question and the answer are in the window: reading past the haystack is only learnable
+    /// from windows that hold all three.
+    /// </summary>
+    public int LongDrills { get; init; }
+    public string LongDrillLength { get; init; } = "1k";
+    /// <summary>Segment size of the long drills' contexts (the quickstart's 128).</summary>
+    public int DrillSegmentTokens { get; init; } = 128;
+    /// <summary>
     /// initializer_range (std of the normal init). GPT-2's 0.02 is for width 768; at width 64 it left the copy task
     /// at chance for 300 steps of 16 windows, while 0.12 solved it (loss 0.08): attention needs large enough q·k.
     /// </summary>
@@ -58,15 +68,23 @@ public static class Pretrainer
     };
 
     /// <summary>Concatenates documents into one id stream, each followed by end-of-text.</summary>
-    public static int[] Stream(IEnumerable<string> documents, ITokenizer tok)
+    public static int[] Stream(IEnumerable<string> documents, ITokenizer tok) => Stream(documents, tok, out _);
+
+    /// <summary>As <see cref="Stream(IEnumerable{string}, ITokenizer)"/>, with the offset where each document starts.</summary>
+    public static int[] Stream(IEnumerable<string> documents, ITokenizer tok, out int[] starts)
     {
         var ids = new List<int>();
-        foreach (var d in documents) { ids.AddRange(tok.Encode(d)); ids.Add(tok.EosId); }
+        var s = new List<int>();
+        foreach (var d in documents) { s.Add(ids.Count); ids.AddRange(tok.Encode(d)); ids.Add(tok.EosId); }
+        starts = s.ToArray();
         return ids.ToArray();
     }
 
+    /// <param name="longStarts">Stream offsets where full-length windows start (the long drills); null = anywhere.</param>
     /// <param name="onStep">Called after each step with (step, loss) — for progress and logs.</param>
-    public static CausalLM Train(int[] stream, ITokenizer tok, PretrainOptions o, Action<int, double>? onStep = null)
+    /// <param name="onWindow">Called with each window's start offset (tests check where windows are cut).</param>
+    public static CausalLM Train(int[] stream, ITokenizer tok, PretrainOptions o, Action<int, double>? onStep = null, IReadOnlyList<int>? longStarts = null,
+                                 Action<int>? onWindow = null)
     {
         o.Validate();
         if (stream.Length < o.Positions + 1) throw new PerkException($"pretrain: corpus has {stream.Length} tokens, fewer than one window of {o.Positions + 1}");
@@ -95,7 +113,10 @@ public static class Pretrainer
             var batch = new long[b * (t + 1)];
             for (int r = 0; r < b; r++)
             {
-                int start = rng.Next(0, stream.Length - t - 1);
+                int start = longWindow && longStarts is { Count: > 0 }
+                    ? Math.Min(longStarts[rng.Next(longStarts.Count)], stream.Length - t - 1)
+                    : rng.Next(0, stream.Length - t - 1);
+                onWindow?.Invoke(start);
                 for (int j = 0; j <= t; j++) batch[r * (t + 1) + j] = stream[start + j];
             }
             var all = tensor(batch, new long[] { b, t + 1 });

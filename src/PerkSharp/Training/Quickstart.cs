@@ -91,11 +91,14 @@ public static class Quickstart
         // 2. Base model.
         string baseDir = Path.Combine(root, "base");
         using var bm = o.BaseDir != null ? BaseModel.CopyFrom(o.BaseDir, baseDir)
-            : BaseModel.LoadOrPretrain(baseDir, () => QuickstartData.PretrainCorpus(train.Take(o.PretrainExamples).ToList(), o.ProseSentences, o.Tasks, o.Pretrain.Drills, o.DataSeed), o.Pretrain, o.MaxVocab, log);
+            : BaseModel.LoadOrPretrain(baseDir, () => QuickstartData.PretrainCorpus(train.Take(o.PretrainExamples).ToList(), o.ProseSentences, o.Tasks, o.Pretrain, o.DataSeed), o.Pretrain, o.MaxVocab, log);
         phases.Done($"base model: {bm.Describe()}");
         var pipeline = new BabilongPipeline(bm.Model, bm.Tokenizer, baseDir, baseId: "", phases);
 
-        // 3. PERK meta-training: the facts-only stage, then the training length from where it ended.
+        // 3. PERK meta-training: the facts-only stage, then the training length from where it ended. Every run's
+        // config.yaml names this run's base and data (not the YAML's runs/quickstart defaults), so it states the run.
+        var paths = new[] { $"model_name_or_path={baseDir}", $"data_dir={dataDir}" };
+        var perkOverrides = paths.Concat(o.PerkOverrides).ToList();
         var curriculum = new List<PerkStage>();
         if (o.WarmupCount > 0)
         {
@@ -106,9 +109,9 @@ public static class Quickstart
                 wv.AddRange(QuickstartData.Ensure(dataDir, t, o.WarmupLength, "validation", o.ValCount, o.SegmentTokens, o.DataSeed));
             }
             curriculum.Add(new PerkStage($"PERK stage 1 ({o.WarmupLength}, facts only)", Path.Combine(root, $"perk_{o.WarmupLength}"), w, wv,
-                o.PerkOverrides.Concat(o.WarmupOverrides).Append($"dataset_subset=qa{o.Tasks[0]}_{o.WarmupLength}").ToList()));
+                perkOverrides.Concat(o.WarmupOverrides).Append($"dataset_subset=qa{o.Tasks[0]}_{o.WarmupLength}").ToList()));
         }
-        curriculum.Add(new PerkStage($"PERK meta-training ({o.TrainLength})", Path.Combine(root, "perk"), train, val, o.PerkOverrides));
+        curriculum.Add(new PerkStage($"PERK meta-training ({o.TrainLength})", Path.Combine(root, "perk"), train, val, perkOverrides));
         // The last stage's config, known before training (TTFT copies its sizes and rates; lane 1 needs it early).
         var perkCfg = BabilongPipeline.StageConfig(o.PerkYaml, "tiny_qa1.yaml", curriculum, curriculum.Count - 1);
 
@@ -141,7 +144,7 @@ public static class Quickstart
                 () =>
                 {
                     // 4. FT-ICR. 5. TTFT: PERK's inner loop from a fresh LoRA, fixed rate (picked on validation), uniform weights.
-                    ftIcr = pipelineB.TrainFtIcr(o.FtIcrYaml, "tiny_ft_icr.yaml", o.FtIcrOverrides, Path.Combine(root, "ft_icr"), train);
+                    ftIcr = pipelineB.TrainFtIcr(o.FtIcrYaml, "tiny_ft_icr.yaml", paths.Concat(o.FtIcrOverrides), Path.Combine(root, "ft_icr"), train);
                     ttft = pipelineB.ChooseTtftRate(perkCfg, o.TtftRates, val, Path.Combine(root, "ttft"));
                     // 6a. The baselines' evaluation.
                     var baselines = pipelineB.Baselines(ftIcr, ttft, o.Bm25, perkCfg.MaxNewTokens);

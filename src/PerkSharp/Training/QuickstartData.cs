@@ -36,8 +36,9 @@ public static class QuickstartData
     /// sentences in total, in runs of 8), every training example rendered as PERK sees it (its segments, and its
     /// question with the answer target), then <paramref name="drills"/> in-context drills (<see cref="Drills"/>).
     /// </summary>
-    public static List<string> PretrainCorpus(IReadOnlyList<PerkExample> train, int proseSentences, IReadOnlyList<int>? tasks = null,
-                                              int drills = 0, ulong seed = PerkRandom.DefaultSeed)
+    /// <remarks>The long drills (<see cref="PretrainOptions.LongDrills"/>) come last: the pretrainer starts its full-length windows at them.</remarks>
+    public static List<string> PretrainCorpus(IReadOnlyList<PerkExample> train, int proseSentences, IReadOnlyList<int>? tasks,
+                                              PretrainOptions o, ulong seed = PerkRandom.DefaultSeed)
     {
         var docs = new List<string>();
         var corpus = HaystackCorpus.Embedded("train");
@@ -52,8 +53,30 @@ public static class QuickstartData
                 docs.Add(PerkFormat.SegmentPrompt(ids[i]) + PerkFormat.SegmentCompletion(ex.Context[i], ""));
             docs.Add(PerkFormat.QuestionPrompt(ex.Context.Count, ex.Question) + PerkFormat.AnswerCompletion(ex.Answer, ex.Support, ""));
         }
-        if (drills > 0) docs.AddRange(Drills(tasks ?? new[] { 1 }, drills, seed));
+        tasks ??= new[] { 1 };
+        if (o.Drills > 0) docs.AddRange(Drills(tasks, o.Drills, seed));
+        if (o.LongDrills > 0) docs.AddRange(LongDrills(tasks, o.LongDrills, o.LongDrillLength, o.DrillSegmentTokens, seed));
         return docs;
+    }
+
+    /// <summary>
+    /// In-context drills at a BabiLong length: stories generated like the training split (training books' haystack,
+    /// the generator's placement and segmenting) but from their own seed stream ("drill"), rendered as the in-context
+    /// prompt followed by the tagged answer. The short drills teach the format; these teach finding the facts in the
+    /// haystack, which the tiny base never learned from short windows of the training examples.
+    /// </summary>
+    public static IEnumerable<string> LongDrills(IReadOnlyList<int> tasks, int count, string length, int segmentTokens, ulong seed)
+    {
+        var corpus = HaystackCorpus.Embedded("train");
+        ulong drillSeed = PerkRandom.SampleSeed(seed, "drill", length, "train", 0);
+        for (int i = 0; i < count; i++)
+        {
+            int task = tasks[i % tasks.Count];
+            var g = BabiLongGenerator.Generate(new BabiLongOptions(task, length, "train", drillSeed, SegmentTokens: segmentTokens), corpus, i);
+            var ex = g.Example;
+            yield return Evaluation.InContextMethod.PromptText(ex.Context, PerkFormat.DocIds(ex.Context.Count, null), ex.Question)
+                         + PerkFormat.AnswerCompletion(ex.Answer, ex.Support, "");
+        }
     }
 
     /// <summary>

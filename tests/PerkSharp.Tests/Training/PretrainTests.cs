@@ -41,6 +41,58 @@ public class PretrainTests
         Assert.Contains(a, d => d.Contains("\nWhere is the ", StringComparison.Ordinal));   // qa2 (object) drills alternate with qa1
     }
 
+    [Fact]
+    public void Long_drills_hold_the_haystack_and_answer_with_the_asked_agents_last_event()
+    {
+        var drills = QuickstartData.LongDrills(new[] { 1 }, 30, "1k", 128, 7).ToList();
+        foreach (var d in drills)
+        {
+            var tail = Tail.Match(d);
+            Assert.True(tail.Success, d);
+            var context = d[..tail.Index];
+            Assert.StartsWith("doc_0: ", context);
+            Assert.Contains("doc_7: ", context);                                       // 1k of context in 128-token segments
+            var last = Fact.Matches(context).Where(m => m.Groups[1].Value == tail.Groups[2].Value).MaxBy(m => int.Parse(m.Groups[2].Value));
+            Assert.NotNull(last);
+            Assert.Equal(last!.Value, tail.Groups[3].Value);
+            Assert.Equal(last.Groups[3].Value, tail.Groups[4].Value);
+            Assert.True(Fact.Matches(context).Count * 12 < context.Split(' ').Length, "the facts are a small part of the context");
+        }
+        Assert.Equal(drills, QuickstartData.LongDrills(new[] { 1 }, 30, "1k", 128, 7).ToList());
+        Assert.NotEqual(drills, QuickstartData.LongDrills(new[] { 1 }, 30, "1k", 128, 8).ToList());
+    }
+
+    [Fact]
+    public void Long_drills_are_not_the_training_examples()
+    {
+        var corpus = PerkSharp.Data.HaystackCorpus.Embedded("train");
+        var train = Enumerable.Range(0, 20).Select(i => PerkSharp.Data.BabiLongGenerator.Generate(new PerkSharp.Data.BabiLongOptions(1, "1k", "train", 7, SegmentTokens: 128), corpus, i).Example)
+            .Select(e => PerkSharp.Evaluation.InContextMethod.PromptText(e.Context, PerkSharp.Data.PerkFormat.DocIds(e.Context.Count, null), e.Question)).ToList();
+        var drills = QuickstartData.LongDrills(new[] { 1 }, 20, "1k", 128, 7).ToList();
+        Assert.All(train, t => Assert.DoesNotContain(drills, d => d.StartsWith(t, StringComparison.Ordinal)));   // own seed stream
+        Assert.All(train.Take(3), t => Assert.StartsWith("doc_0: ", t));
+    }
+
+    [Fact]
+    public void Full_length_windows_start_at_the_given_offsets()
+    {
+        // A stream where only the marked documents are "a b c ..." sequences: a model trained only on full-length
+        // windows starting there learns them, one trained anywhere sees mostly the filler.
+        var docs = Enumerable.Range(0, 200).Select(i => i % 10 == 0 ? string.Join(" ", Enumerable.Range(0, 60).Select(j => "k" + (j % 20))) : string.Join(" ", Enumerable.Repeat("f", 60))).ToList();
+        var tok = WordLevelTokenizer.Build(docs, 100);
+        var stream = Pretrainer.Stream(docs, tok, out var starts);
+        Assert.Equal(200, starts.Length);
+        Assert.Equal(0, starts[0]);
+        Assert.Equal(tok.Encode(docs[0]).Count + 1, starts[1]);
+        var marked = starts.Where((_, i) => i % 10 == 0).ToArray();
+        var seen = new List<int>();
+        var o = new PretrainOptions { Steps = 8, Window = 16, Positions = 64, LongWindowEvery = 1, BatchSize = 4, Drills = 0 };
+        using var m = Pretrainer.Train(stream, tok, o, null, marked, s => seen.Add(s));
+        Assert.Equal(4 * 4 + 4 * 1, seen.Count);                                          // 4 short steps of 4 windows, then 4 long of 1
+        Assert.All(seen.Skip(16), s => Assert.Contains(s, marked));
+        Assert.Contains(seen.Take(16), s => !marked.Contains(s));
+    }
+
     /// <summary>
     /// The recipe's reason to exist: on "x1..x8 | x1..x8" sequences the default schedule (init std, late full-length
     /// windows) learns to copy within 300 small steps, where GPT-2's 0.02 init with full-length windows from step 0

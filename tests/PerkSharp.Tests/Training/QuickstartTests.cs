@@ -33,6 +33,13 @@ public class QuickstartTests
             Assert.Equal(new[] { "bm25_top1_qa1_1k", "bm25_top1_qa1_2k", "ft_icr_qa1_1k", "ft_icr_qa1_2k", "perk_qa1_1k", "perk_qa1_2k", "ttft_qa1_1k", "ttft_qa1_2k" }, cells);
             // The stage-2 run started from stage 1 (init_from) and the summary is the one recomputed from the outputs.
             Assert.Contains($"init_from: {Path.Combine(root, "perk_0k")}", File.ReadAllText(Path.Combine(root, "perk", "config.yaml")));
+            // Each run's config states this run's base and data, whatever --out is.
+            foreach (var run in new[] { "perk_0k", "perk", "ft_icr" })
+            {
+                string yaml = File.ReadAllText(Path.Combine(root, run, "config.yaml"));
+                Assert.Contains($"model_name_or_path: {Path.Combine(root, "base")}\n", yaml);
+                Assert.Contains($"data_dir: {Path.Combine(root, "data")}\n", yaml);
+            }
             Assert.Equal(Quickstart.Summarize(Path.Combine(root, "eval"), 0)["rows"]!.ToJsonString(), summary["rows"]!.ToJsonString());
             Assert.Equal(8, summary["rows"]!.AsArray().Count);
             // Not resumable: no markers, and every phase reported once.
