@@ -1,12 +1,12 @@
 using System.CommandLine;
-using PerkSharp.Evaluation;
-using PerkSharp.MetaLearning;
 using PerkSharp.Runtime;
-using PerkSharp.Training;
 
 namespace PerkSharp.Cli.Commands;
 
-/// <summary>`perk ask --checkpoint RUN (--memory MEMORY | --document FILE) "q" ["q" ...]`: answer questions from a memory.</summary>
+/// <summary>
+/// `perk ask --checkpoint RUN (--memory MEMORY | --document FILE) "q" ["q" ...]`: answer questions from a memory.
+/// A thin wrapper over the facade (src/PerkSharp/Perk.cs), which holds every input check.
+/// </summary>
 public sealed class AskCommand : ICliCommand
 {
     public Command Build()
@@ -23,20 +23,13 @@ public sealed class AskCommand : ICliCommand
             string? mem = parse.GetValue(memoryDir), doc = parse.GetValue(document);
             if ((mem is null) == (doc is null)) throw new PerkException("give exactly one of --memory MEMORY or --document FILE");
             var qs = parse.GetValue(questions)!;
-            int blank = Array.FindIndex(qs, q => string.IsNullOrWhiteSpace(q));
-            if (blank >= 0) throw new PerkException($"question {blank + 1} is empty");
-            if (doc != null) EncodeCommand.CheckSegmentTokens(parse.GetValue(checkpoint)!, parse.GetValue(EncodeCommand.SegmentTokens));
-            using var run = TrainedPerk.Open(parse.GetValue(checkpoint)!);
-            if (run.IsFtIcr) throw new PerkException($"{run.CheckpointDir}: an FT-ICR run has no encoder; ask needs a PERK run");
-            TorchSharp.torch.manual_seed(run.Config.Seed);                       // the same adaptation as perk encode
-            using PerkMemory memory = mem != null
-                ? PerkMemory.Load(mem, run.Meta.Lora)
-                : run.System.Encode(EncodeCommand.ReadDocument(doc!, parse.GetValue(EncodeCommand.SegmentTokens), run));
-            if (memory.BaseFingerprint is { } fp && fp != IO.WeightsFingerprint.Of(run.Base.Directory))
-                throw new PerkException($"{mem}: this memory was encoded on a different base model than {run.Base.Directory}; encode the document again with this run");
-            var answers = run.System.Answer(memory, qs, parse.GetValue(maxNew) ?? run.Config.MaxNewTokens);
-            for (int i = 0; i < qs.Length; i++)
-                Console.WriteLine($"Q: {qs[i]}\nA: {OutputText.Clean(run.Base.Tokenizer, answers[i])}");
+            int? segmentTokens = parse.GetValue(EncodeCommand.SegmentTokens);
+            Perk.CheckQuestions(qs);                                              // before the model loads
+            if (doc != null) EncodeCommand.CheckSegmentTokens(parse.GetValue(checkpoint)!, segmentTokens);
+            using var perk = Perk.Open(parse.GetValue(checkpoint)!);
+            using var memory = mem != null ? perk.LoadMemory(mem) : perk.EncodeFile(doc!, segmentTokens);
+            foreach (var a in perk.Ask(memory, qs, parse.GetValue(maxNew)))
+                Console.WriteLine($"Q: {a.Question}\nA: {a.Raw}");
             return 0;
         });
         return cmd;

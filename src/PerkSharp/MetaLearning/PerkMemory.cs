@@ -44,10 +44,17 @@ public sealed class PerkMemory : IDisposable
     public IReadOnlyList<double> InnerLosses { get; }
 
     /// <summary>
-    /// <see cref="IO.WeightsFingerprint"/> of the base model the memory was encoded with, when saved by PerkSharp with one
-    /// (null for in-process memories and foreign PEFT adapters). Fast weights only make sense on that base.
+    /// <see cref="IO.WeightsFingerprint"/> of the base model the memory was encoded with: set by <see cref="Perk.Encode(string, int?)"/>
+    /// and read back from a folder saved with one (null for memories of <see cref="PerkSystem.Encode"/> and foreign PEFT
+    /// adapters). Fast weights only make sense on that base.
     /// </summary>
-    public string? BaseFingerprint { get; private init; }
+    public string? BaseFingerprint { get; private set; }
+
+    /// <summary>The base model folder or name the memory was encoded on (adapter_config.json's base_model_name_or_path), if known.</summary>
+    public string? BaseModelNameOrPath { get; private set; }
+
+    /// <summary>Records the base model, so that <see cref="Save"/> without arguments writes what `perk encode` writes.</summary>
+    internal void SetBase(string nameOrPath, string fingerprint) { BaseModelNameOrPath = nameOrPath; BaseFingerprint = fingerprint; }
 
     /// <summary>The LoRA state for decoding (dropout off).</summary>
     public LoraState State() => Adapter.State(FastWeights, training: false);
@@ -55,10 +62,14 @@ public sealed class PerkMemory : IDisposable
     /// <summary>
     /// Writes the memory as a PEFT LoRA adapter folder, atomically (the old folder survives a crash). An existing
     /// folder is replaced only when it is a memory and <paramref name="force"/> is set (<see cref="OutputGuard"/>).
+    /// The base model name and fingerprint default to the ones the memory carries (<see cref="BaseModelNameOrPath"/>,
+    /// <see cref="BaseFingerprint"/>), so a memory keeps its base through save and load.
     /// </summary>
-    public void Save(string directory, string baseModelNameOrPath = "", string? baseFingerprint = null, bool force = false)
+    public void Save(string directory, string? baseModelNameOrPath = null, string? baseFingerprint = null, bool force = false)
     {
         OutputGuard.Folder(directory, Kind, force);
+        baseModelNameOrPath ??= BaseModelNameOrPath ?? "";
+        baseFingerprint ??= BaseFingerprint;
         var o = Adapter.Options;
         var targets = new JsonArray(Adapter.Selected.Select(i => Adapter.AllTargets[i].Name)
             .Select(n => n[(n.LastIndexOf('.') + 1)..]).Distinct().OrderBy(n => n, StringComparer.Ordinal)
@@ -131,6 +142,7 @@ public sealed class PerkMemory : IDisposable
             var memory = new PerkMemory(adapter, weights, docs, Array.Empty<double>())
             {
                 BaseFingerprint = header.Metadata is { } md2 && md2.TryGetValue(BaseKey, out var fp) ? fp : null,
+                BaseModelNameOrPath = cfg["base_model_name_or_path"] is JsonValue v && v.TryGetValue<string>(out var b) ? b : null,
             };
             foreach (var w in weights) w.Dispose();
             return memory;

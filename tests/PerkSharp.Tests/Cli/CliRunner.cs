@@ -12,7 +12,11 @@ public static class CliRunner
 
     public static Result Run(params string[] args) => RunIn(null, TimeSpan.FromMinutes(5), args);
 
-    public static Result RunIn(string? workingDirectory, TimeSpan timeout, params string[] args)
+    public static Result RunIn(string? workingDirectory, TimeSpan timeout, params string[] args) =>
+        RunDll("perk.dll", workingDirectory, timeout, args);
+
+    /// <summary>Runs another application of the test output folder (e.g. a sample: QuickAsk.dll) the same way.</summary>
+    public static Result RunDll(string dll, string? workingDirectory, TimeSpan timeout, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -21,7 +25,7 @@ public static class CliRunner
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "perk.dll"));
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         using var p = Process.Start(psi)!;
@@ -30,7 +34,7 @@ public static class CliRunner
         if (!p.WaitForExit((int)timeout.TotalMilliseconds))
         {
             p.Kill(entireProcessTree: true);
-            throw new TimeoutException("perk " + string.Join(' ', args) + " did not finish in " + timeout);
+            throw new TimeoutException(Path.GetFileNameWithoutExtension(dll) + " " + string.Join(' ', args) + " did not finish in " + timeout);
         }
         return new Result(p.ExitCode, stdout.Result, stderr.Result);
     }
