@@ -17,19 +17,22 @@ public sealed class EvalCommand : ICliCommand
         var data = new Option<string>("--data") { Description = "A .jsonl file, or a folder searched for every dataset family's --split files (docs/DATA.md)", Required = true };
         var method = new Option<string?>("--method") { Description = "perk | ttft | ft_icr | bm25 (default: what the checkpoint was trained as)" };
         var outDir = new Option<string?>("--out") { Description = "Output folder, new or empty (an earlier evaluation is replaced only with --force; default: RUN/eval/<method>_<data name>)" };
-        var max = new Option<int>("--max") { Description = "Evaluate at most this many examples per file (0 = all; each row once)" };
+        var max = new Option<int?>("--max") { Description = "Evaluate at most this many examples per file (default: max_eval_data; 0 = all; each row once)" };
         var split = new Option<string>("--split") { Description = "Which split files to use inside a folder", DefaultValueFactory = _ => "test" };
         var bm25K = new Option<int>("--bm25-k") { Description = "Segments BM25 puts in the prompt", DefaultValueFactory = _ => 1 };
         var ttftLr = new Option<double>("--ttft-lr") { Description = "Fixed inner rate of the TTFT baseline", DefaultValueFactory = _ => 3e-3 };
-        var overrides = new Argument<string[]>("key=value") { Description = "Test-time overrides of the checkpoint's config, e.g. inner_grad_accum=4", Arity = ArgumentArity.ZeroOrMore };
+        var overrides = new Argument<string[]>("key=value") { Description = "Test-time overrides of the checkpoint's config, e.g. inner_grad_accum=4 (applied last); experiment=meta_test is short for --config configs/meta_test.yaml", Arity = ArgumentArity.ZeroOrMore };
+        var config = new Option<string?>("--config") { Description = "Test config, e.g. configs/meta_test.yaml: its test-time keys (" + string.Join(", ", TestConfig.TestTimeKeys) + ") over the checkpoint's own config" };
         var force = new Option<bool>("--force") { Description = "Replace evaluation folders that already exist (nothing else is ever replaced)" };
         var cmd = new Command("eval", "Evaluate a trained run (or a baseline) on data: outputs.jsonl, metrics.json, summary by task/length/position")
-            { checkpoint, data, method, outDir, max, split, bm25K, ttftLr, force, overrides };
+            { checkpoint, data, config, method, outDir, max, split, bm25K, ttftLr, force, overrides };
         cmd.SetHandler(parse =>
         {
             if (parse.GetValue(max) < 0) throw new PerkException($"--max {parse.GetValue(max)}: expected 0 (all rows) or a positive count");
             // Method, data and output folders are settled from the config alone: a refused --out costs no model load.
-            var cfg = TrainedPerk.ReadConfig(parse.GetValue(checkpoint)!, parse.GetValue(overrides), out string checkpointDir);
+            var test = TestConfig.Read(parse.GetValue(checkpoint)!, parse.GetValue(config), parse.GetValue(overrides));
+            var (cfg, checkpointDir) = (test.Config, test.CheckpointDir);
+            int cap = parse.GetValue(max) ?? cfg.MaxEvalData;
             bool ftIcrRun = cfg.Method == "ft_icr";
             string m = parse.GetValue(method) ?? (ftIcrRun ? "ft_icr" : "perk");
             string name = m switch
@@ -54,8 +57,9 @@ public sealed class EvalCommand : ICliCommand
             if (jobs[0].Dir != root) OutputGuard.Into(root, EvalFolder.SetKind);
             foreach (var j in jobs) OutputGuard.Folder(j.Dir, EvalFolder.Kind, parse.GetValue(force));
 
-            using var run = TrainedPerk.Open(parse.GetValue(checkpoint)!, parse.GetValue(overrides));
+            using var run = TrainedPerk.OpenWith(checkpointDir, cfg);
             Console.Error.WriteLine($"eval: checkpoint {checkpointDir}");          // a run folder resolves to its best checkpoint
+            foreach (var line in test.Describe()) Console.Error.WriteLine("eval: " + line);
             Console.Error.WriteLine($"eval: base {run.Base.Describe()}");   // says whether bf16: true took effect
             using var ttft = m == "ttft" ? new MetaParameters(run.Base.Model, PerkSettingsMapper.ToSettings(run.Config) with
                 { LearnedStepSizes = false, WeightedLoss = false, InnerLr = parse.GetValue(ttftLr) }, seed: run.Config.Seed) : null;
@@ -73,13 +77,17 @@ public sealed class EvalCommand : ICliCommand
                 var examples = load();
                 string file = File.Exists(d) ? d : Path.Combine(d, setName);
                 var lines = RowLines(file, examples.Count);
-                if (parse.GetValue(max) > 0) examples = examples.Take(parse.GetValue(max)).ToList();
+                if (cap > 0 && examples.Count > cap)
+                {
+                    Console.Error.WriteLine($"eval: {(parse.GetValue(max) != null ? "--max" : "max_eval_data")} {cap}: the first {cap} of {examples.Count} rows of {setName}");
+                    examples = examples.Take(cap).ToList();
+                }
                 // A row that cannot be evaluated is recorded (file, line, reason) and the others are still scored.
                 var failures = new List<EvalFolder.Failure>();
                 var records = EvalHarness.Run(evalMethod, examples, (p, t) => (PerkMetrics.ExactMatch(p, t), PerkMetrics.F1(p, t)), null, $"eval {tag}",
                     batchSize: Math.Max(1, run.Config.EvalBatchSize),                 // eval_batch_size: examples answered together
                     onFailure: (i, e) => failures.Add(new EvalFolder.Failure(file, lines?[i].ToString() ?? $"row {i + 1}", examples[i].Id, e.Message)));
-                EvalFolder.Write(dir, records, parse.GetValue(force), failures);
+                EvalFolder.Write(dir, records, parse.GetValue(force), failures, test.Record(name, cap));
                 all.AddRange(records);
                 failedRows += failures.Count;
                 Console.Error.WriteLine($"eval: {examples.Count} examples of {setName} -> {dir}" +

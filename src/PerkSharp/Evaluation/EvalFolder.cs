@@ -25,7 +25,9 @@ public static class EvalFolder
 
     /// <summary>Writes <paramref name="records"/> as an evaluation folder; an existing one is replaced only with force.</summary>
     /// <param name="failures">Rows that could not be evaluated: listed in failures.jsonl and counted in metrics.json ("failed").</param>
-    public static void Write(string dir, IReadOnlyList<EvalRecord> records, bool force, IReadOnlyList<Failure>? failures = null)
+    /// <param name="settings">What produced the records (checkpoint, config, test-time keys): metrics.json "settings".</param>
+    public static void Write(string dir, IReadOnlyList<EvalRecord> records, bool force, IReadOnlyList<Failure>? failures = null,
+                             System.Text.Json.Nodes.JsonObject? settings = null)
     {
         OutputGuard.Folder(dir, Kind, force);
         AtomicFile.WriteDirectory(dir, tmp =>
@@ -33,6 +35,7 @@ public static class EvalFolder
             EvalRecord.WriteAll(Path.Combine(tmp, Outputs), records);
             var metrics = EvalSummary.Compute(records);
             metrics["failed"] = failures?.Count ?? 0;
+            if (settings != null) metrics["settings"] = settings.DeepClone();
             File.WriteAllText(Path.Combine(tmp, Metrics), metrics.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
             if (failures is { Count: > 0 })
                 File.WriteAllLines(Path.Combine(tmp, Failures), failures.Select(f => new System.Text.Json.Nodes.JsonObject

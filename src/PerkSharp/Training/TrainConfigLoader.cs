@@ -28,6 +28,10 @@ public static class TrainConfigLoader
         return Slots.Values.Select(s => (s.Key.Name, s.Key.Help, Format(s.Property.GetValue(d))));
     }
 
+    /// <summary>One key's value as config.yaml writes it (a test config's keys are applied to a checkpoint's as key=value).</summary>
+    public static string ValueOf(TrainConfig cfg, string key) =>
+        Slots.TryGetValue(key, out var s) ? Format(s.Property.GetValue(cfg)) : throw new PerkException($"unknown key \"{key}\"");
+
     /// <summary>Loads <paramref name="path"/> (null: defaults only) and applies <paramref name="overrides"/> in order.</summary>
     public static TrainConfig Load(string? path, IEnumerable<string>? overrides = null)
     {

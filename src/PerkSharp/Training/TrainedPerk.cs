@@ -27,6 +27,12 @@ public sealed class TrainedPerk : IDisposable
     public static TrainedPerk Open(string path, IEnumerable<string>? overrides = null)
     {
         var cfg = ReadConfig(path, overrides, out string dir);
+        return OpenWith(dir, cfg);
+    }
+
+    /// <summary>A checkpoint folder with a config already read (e.g. merged with a test config, see <see cref="TestConfig"/>).</summary>
+    public static TrainedPerk OpenWith(string dir, TrainConfig cfg)
+    {
         string baseDir = PerkCheckpoint.BaseModel(dir);
         var bm = BaseModel.Load(baseDir, cfg.Bf16);
         try
