@@ -10,12 +10,14 @@ public sealed class TrainCommand : ICliCommand
 {
     public Command Build()
     {
-        var config = new Option<string?>("--config") { Description = "YAML config with the official keys (see configs/)" };
+        var config = new Option<string?>("--config") { Description = "YAML config with the official keys (see configs/); experiment=meta_train or experiment=meta_test names a shipped one" };
         var overrides = new Argument<string[]>("key=value") { Description = "Overrides applied after the file, e.g. lora_rank=16 dyna_lr=false", Arity = ArgumentArity.ZeroOrMore };
+        var force = new Option<bool>("--force") { Description = "With do_train: false (a test config): replace an earlier evaluation of the run" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in output_dir from its last checkpoint (exactly: optimizer, schedule, data order, RNG)" };
         var stopAfter = new Option<long?>("--stop-after") { Description = "Stop and checkpoint after this many meta-steps (resume later with --resume)" };
         var listKeys = new Option<bool>("--list-keys") { Description = "List every config key with its default and meaning" };
-        var cmd = new Command("train", "Meta-train PERK (or fine-tune the FT-ICR baseline) from a YAML config") { config, overrides, resume, stopAfter, listKeys };
+        var cmd = new Command("train", "Meta-train PERK (or fine-tune the FT-ICR baseline) from a YAML config; a test config (do_train: false, " +
+                                       "load_checkpoint: true, e.g. configs/meta_test.yaml) evaluates the run in output_dir instead") { config, overrides, resume, stopAfter, listKeys, force };
         cmd.SetHandler(parse =>
         {
             if (parse.GetValue(listKeys))
@@ -23,8 +25,15 @@ public sealed class TrainCommand : ICliCommand
                 foreach (var (k, help, d) in TrainConfigLoader.Keys()) Console.WriteLine($"{k,-28} {d,-22} {help}");
                 return 0;
             }
-            string? path = parse.GetValue(config) ?? throw new PerkException("--config FILE.yaml is required (see configs/, or --list-keys)");
-            var cfg = TrainConfigLoader.Load(path, parse.GetValue(overrides));
+            var source = ConfigSource.Resolve(parse.GetValue(config), parse.GetValue(overrides), out var rest)
+                ?? throw new PerkException("--config FILE.yaml or experiment=meta_train|meta_test is required (see configs/, or --list-keys)");
+            var cfg = source.Load(rest);
+            if (TestRun.Plan(cfg, source.Name) is { } test)
+            {
+                if (parse.GetValue(resume) || parse.GetValue(stopAfter) != null)
+                    throw new PerkException($"{source.Name}: --resume and --stop-after apply to training, and this config has do_train: false");
+                return TrainTestRun.Evaluate(parse, test, source, parse.GetValue(config), parse.GetValue(overrides) ?? Array.Empty<string>(), parse.GetValue(force));
+            }
             if (parse.GetValue(stopAfter) is long sa && sa < 1) throw new PerkException($"--stop-after {sa}: expected a step number >= 1");
             // Before any work: one writer per run folder, and no mixing of two runs in one folder.
             using var runLock = RunFolder.Claim(cfg, parse.GetValue(resume));

@@ -70,17 +70,17 @@ public sealed class TrainConfig
     public string DatasetSubset { get; set; } = "qa1_1k";
     [Key("data_dir", "root of the dataset folders, e.g. {dataset_name}/{dataset_subset}/{split}.jsonl")] public string DataDir { get; set; } = "data";
     [Key("max_train_data", "use at most this many training examples, 0 = all (ours)", Min = 0)] public int MaxTrainData { get; set; }
-    [Key("max_eval_data", "evaluate at most this many rows, each once (official samples 3000 with replacement)", Min = 0)]
+    [Key("max_eval_data", "evaluate at most this many rows per file, each once, 0 = all (official samples 3000 with replacement)", Min = 0)]
     public int MaxEvalData { get; set; } = 3000;
     [Key("val_em_examples", "validation examples decoded for EM at each check (ours)", Min = 0)] public int ValEmExamples { get; set; } = 32;
     [Key("max_val_data", "validation examples for val_loss, 0 = all (ours)", Min = 0)] public int MaxValData { get; set; } = 200;
     [Key("max_new_tokens", "greedy decoding budget", Min = 1, Max = 100000)] public int MaxNewTokens { get; set; } = 512;
 
     // --- run bookkeeping (official keys accepted for compatibility) -------------------------------------------
-    [Key("output_dir", "run folder (ours)")] public string OutputDir { get; set; } = "runs/meta_train";
-    [Key("do_train", "accepted for compatibility")] public bool DoTrain { get; set; } = true;
+    [Key("output_dir", "run folder (ours); with do_train: false, the run to evaluate")] public string OutputDir { get; set; } = "runs/meta_train";
+    [Key("do_train", "false: perk train evaluates the run in output_dir instead of training (needs load_checkpoint: true)")] public bool DoTrain { get; set; } = true;
     [Key("do_eval", "accepted for compatibility")] public bool DoEval { get; set; } = true;
-    [Key("load_checkpoint", "accepted for compatibility (use perk eval --checkpoint)")] public bool LoadCheckpoint { get; set; }
+    [Key("load_checkpoint", "with do_train: false, load the run in output_dir (best by val_loss, else last)")] public bool LoadCheckpoint { get; set; }
     [Key("use_liger_kernel", "accepted; no effect on CPU")] public bool UseLigerKernel { get; set; }
     [Key("n_gpu", "accepted; PerkSharp runs on CPU", Min = 0)] public int NGpu { get; set; } = 1;
     [Key("log_every", "metrics line every this many meta-steps (ours)", Min = 1)] public int LogEvery { get; set; } = 1;
