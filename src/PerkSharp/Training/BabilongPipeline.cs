@@ -192,8 +192,9 @@ public sealed class BabilongPipeline
         _phases.Run(label, dir, recipe, () =>
         {
             records = EvalHarness.Run(method, examples, Score, dir, label, _progress, seed, batchSize);
-            return new JsonObject { ["n"] = records.Count, ["em"] = records.Count > 0 ? records.Average(x => x.Em) : 0 };
-        }, r => $"{label}: EM {F(r["em"], "0.000")} (n={r["n"]})", Complete);
+            var s = GroupStats.Of(records);
+            return new JsonObject { ["n"] = s.N, ["em"] = s.Em, ["f1"] = s.F1, ["subem"] = s.SubEm };
+        }, r => $"{label}: EM {F(r["em"], "0.000")} F1 {F(r["f1"], "0.000")} SubEM {F(r["subem"], "0.000")} (n={r["n"]})", Complete);
         return records ?? EvalRecord.ReadAll(outputs);
     }
 

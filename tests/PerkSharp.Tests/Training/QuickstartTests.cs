@@ -42,6 +42,11 @@ public class QuickstartTests
             }
             Assert.Equal(Quickstart.Summarize(Path.Combine(root, "eval"), 0)["rows"]!.ToJsonString(), summary["rows"]!.ToJsonString());
             Assert.Equal(8, summary["rows"]!.AsArray().Count);
+            // EM, F1 and SubEM in every file, the printed table, the report and each cell's log line.
+            PerkSharp.Tests.Evaluation.MetricTrio.AssertEverywhere(root);
+            PerkSharp.Tests.Evaluation.MetricTrio.AssertTable(Quickstart.Table(summary));
+            PerkSharp.Tests.Evaluation.MetricTrio.AssertTable(File.ReadAllText(Path.Combine(root, "report", "report.md")));
+            Assert.Matches(@"eval perk qa1 1k: EM \d\.\d+ F1 \d\.\d+ SubEM \d\.\d+ \(n=3\)", log.ToString());
             // Not resumable: no markers, and every phase reported once.
             Assert.Empty(Directory.GetFiles(root, Phases.MarkerFile, SearchOption.AllDirectories));
             Assert.DoesNotContain("reused", log.ToString());

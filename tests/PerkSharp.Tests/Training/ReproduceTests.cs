@@ -146,6 +146,9 @@ public class ReproduceTests
             Assert.Contains($"{ResultTable.Pct((double)r["em"]!)} [{ResultTable.Pct(lo)}, {ResultTable.Pct(hi)}]", md);
         }
         Assert.Contains("| **chance** (qa1) | – | – | 16.7 | 16.7 | 16.7 | 16.7 |", md);
+        PerkSharp.Tests.Evaluation.MetricTrio.AssertEverywhere(root);
+        PerkSharp.Tests.Evaluation.MetricTrio.AssertTable(md);
+        PerkSharp.Tests.Evaluation.MetricTrio.AssertTable(Quickstart.Table(summary));
         Assert.Contains("| qa1 | 1024 | 3 |", md);
         Assert.Contains("](report/em_vs_length_qa1.png)", md);
         Assert.True(new FileInfo(Path.Combine(root, "report", "em_vs_length_qa1.png")).Length > 1000);
