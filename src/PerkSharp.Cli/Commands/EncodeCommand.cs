@@ -41,8 +41,4 @@ public sealed class EncodeCommand : ICliCommand
 
     /// <summary>Refuses, before any model loads, a --segment-tokens the model cannot take (one line).</summary>
     public static void CheckSegmentTokens(string checkpoint, int? given) => Perk.CheckSegmentTokens(checkpoint, given, "--segment-tokens");
-
-    /// <summary>A document file as the facade segments it for this run (see <see cref="Perk.SegmentFile"/>).</summary>
-    public static List<string> ReadDocument(string path, int? segmentTokens, TrainedPerk run) =>
-        Perk.Segment(Perk.ReadDocument(path), run.Base.Tokenizer, run.Base.Model.Config.MaxPositionEmbeddings, segmentTokens);
 }

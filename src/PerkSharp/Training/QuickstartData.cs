@@ -34,7 +34,7 @@ public static class QuickstartData
     /// <summary>
     /// Pretraining documents: paragraphs of the training books' haystack prose (about <paramref name="proseSentences"/>
     /// sentences in total, in runs of 8), every training example rendered as PERK sees it (its segments, and its
-    /// question with the answer target), then <paramref name="drills"/> in-context drills (<see cref="Drills"/>).
+    /// question with the answer target), then the options' in-context drills (<see cref="Drills"/>, <see cref="LongDrills"/>).
     /// </summary>
     /// <remarks>The long drills (<see cref="PretrainOptions.LongDrills"/>) come last: the pretrainer starts its full-length windows at them.</remarks>
     public static List<string> PretrainCorpus(IReadOnlyList<PerkExample> train, int proseSentences, IReadOnlyList<int>? tasks,

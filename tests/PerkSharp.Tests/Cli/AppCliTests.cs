@@ -69,7 +69,7 @@ public class AppCliTests : IClassFixture<AppCliTests.TinyTrainedRun>
         using (var run = TrainedPerk.Open(_run.Run))
         {
             TorchSharp.torch.manual_seed(run.Config.Seed);
-            using var memory = run.System.Encode(PerkSharp.Cli.Commands.EncodeCommand.ReadDocument(_run.Document, null, run));
+            using var memory = run.System.Encode(Perk.Segment(Perk.ReadDocument(_run.Document), run.Base.Tokenizer, run.Base.Model.Config.MaxPositionEmbeddings));
             var answers = run.System.Answer(memory, new[] { "Where is Mary?", "Where is John?" }, run.Config.MaxNewTokens);
             string expected = $"Q: Where is Mary?\nA: {OutputText.Clean(run.Base.Tokenizer, answers[0])}\nQ: Where is John?\nA: {OutputText.Clean(run.Base.Tokenizer, answers[1])}\n";
             Assert.Equal(expected, fromMemory.Stdout);
