@@ -52,6 +52,16 @@ public sealed class Perk : IDisposable
     public int DefaultMaxNewTokens => _run.Config.MaxNewTokens;
 
     /// <summary>
+    /// The memory an encode may use (default: <see cref="MemoryBudget.Default"/> when the run is opened). A long
+    /// document is then adapted to in parts that fit (src/PerkSharp/Runtime/EncodeMemory.cs); one that cannot fit
+    /// even one segment at a time is refused in one line before the inner loop starts. Null: no budget.
+    /// </summary>
+    public MemoryBudget? Budget { get => _run.System.Budget; set => _run.System.Budget = value; }
+
+    /// <summary>Where encodes show their progress and ETA (null: silent, the default).</summary>
+    public TextWriter? EncodeProgress { get => _run.System.EncodeProgress; set => _run.System.EncodeProgress = value; }
+
+    /// <summary>
     /// Opens a PERK run folder or checkpoint folder and loads its base model and meta-parameters. Initialises
     /// libtorch on all cores unless the process did so already (<see cref="TorchRuntime.Initialize"/>).
     /// An FT-ICR run is refused before anything loads: it has no meta-learned encoder.
@@ -62,7 +72,7 @@ public sealed class Perk : IDisposable
         var cfg = TrainedPerk.ReadConfig(path, null, out string dir);
         if (cfg.Method == "ft_icr") throw new PerkException($"{dir}: an FT-ICR run has no encoder; encoding and asking need a PERK run");
         if (!TorchRuntime.IsInitialised) TorchRuntime.Initialize();
-        return new Perk(TrainedPerk.Open(path));
+        return new Perk(TrainedPerk.Open(path)) { Budget = MemoryBudget.Default() };
     }
 
     /// <summary>

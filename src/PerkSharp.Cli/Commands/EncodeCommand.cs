@@ -20,20 +20,24 @@ public sealed class EncodeCommand : ICliCommand
         var document = new Option<string>("--document") { Description = "UTF-8 text file to encode", Required = true };
         var outDir = new Option<string>("--out") { Description = "Memory folder to write (adapter_config.json + adapter_model.safetensors): new or empty", Required = true };
         var force = new Option<bool>("--force") { Description = "Replace --out if it already holds a memory (any other folder is never replaced)" };
-        var cmd = new Command("encode", "Encode a document into a LoRA memory (PEFT format) with the meta-learned inner loop") { checkpoint, document, outDir, SegmentTokens, force };
+        var cmd = new Command("encode", "Encode a document into a LoRA memory (PEFT format) with the meta-learned inner loop") { checkpoint, document, outDir, SegmentTokens, force, MemoryOption.MaxMemory };
         cmd.SetHandler(parse =>
         {
             string outPath = parse.GetValue(outDir)!;
             int? segmentTokens = parse.GetValue(SegmentTokens);
             OutputGuard.Folder(outPath, PerkMemory.Kind, parse.GetValue(force));     // before the model loads, not after the work
             CheckSegmentTokens(parse.GetValue(checkpoint)!, segmentTokens);
+            var budget = MemoryOption.Check(parse, parse.GetValue(checkpoint)!, segmentTokens, parse.GetValue(document));
             using var perk = Perk.Open(parse.GetValue(checkpoint)!);
+            perk.Budget = budget;
+            perk.EncodeProgress = Console.Error;
             var segments = perk.SegmentFile(parse.GetValue(document)!, segmentTokens);
             var sw = System.Diagnostics.Stopwatch.StartNew();
             using var memory = perk.Encode(segments);
             memory.Save(outPath, force: parse.GetValue(force));
             Console.WriteLine($"encode: {segments.Count} segments in {sw.ElapsedMilliseconds} ms, inner loss " +
-                              string.Join(" -> ", memory.InnerLosses.Select(l => l.ToString("0.000"))) + $"; memory written to {outPath}");
+                              string.Join(" -> ", memory.InnerLosses.Select(l => l.ToString("0.000"))) + $"; memory written to {outPath}; " +
+                              $"peak memory {Runtime.MemoryBudget.Format(Benchmarks.PeakMemory.Hwm)} (budget {budget})");
             return 0;
         });
         return cmd;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using PerkSharp.Data;
 using PerkSharp.Evaluation;
 using PerkSharp.IO;
@@ -24,8 +25,9 @@ public sealed class EvalCommand : ICliCommand
         var overrides = new Argument<string[]>("key=value") { Description = "Test-time overrides of the checkpoint's config, e.g. inner_grad_accum=4 (applied last); experiment=meta_test is short for --config configs/meta_test.yaml", Arity = ArgumentArity.ZeroOrMore };
         var config = new Option<string?>("--config") { Description = "Test config, e.g. configs/meta_test.yaml: its test-time keys (" + string.Join(", ", TestConfig.TestTimeKeys) + ") over the checkpoint's own config" };
         var force = new Option<bool>("--force") { Description = "Replace evaluation folders that already exist (nothing else is ever replaced)" };
+        var resume = new Option<bool>("--resume") { Description = "Continue evaluations that were stopped: finished rows are kept and never redone (refused when the checkpoint, data, method or overrides differ)" };
         var cmd = new Command("eval", "Evaluate a trained run (or a baseline) on data: outputs.jsonl, metrics.json, summary by task/length/position")
-            { checkpoint, data, config, method, outDir, max, split, bm25K, ttftLr, force, overrides };
+            { checkpoint, data, config, method, outDir, max, split, bm25K, ttftLr, force, resume, MemoryOption.MaxMemory, overrides };
         cmd.SetHandler(parse =>
         {
             if (parse.GetValue(max) < 0) throw new PerkException($"--max {parse.GetValue(max)}: expected 0 (all rows) or a positive count");
@@ -55,9 +57,31 @@ public sealed class EvalCommand : ICliCommand
                 return (s.Name, s.Load, Tag: tag, Dir: sets.Count == 1 && given != null ? root : Path.Combine(root, $"{name}_{tag}"));
             }).ToList();
             if (jobs[0].Dir != root) OutputGuard.Into(root, EvalFolder.SetKind);
-            foreach (var j in jobs) OutputGuard.Folder(j.Dir, EvalFolder.Kind, parse.GetValue(force));
+            var budget = MemoryOption.Check(parse, parse.GetValue(checkpoint)!, null, null);
+            int batchSize = Math.Max(1, cfg.EvalBatchSize);                     // eval_batch_size: examples answered together
+            var methodOptions = m == "ttft" ? new JsonObject { ["ttft_lr"] = parse.GetValue(ttftLr) }
+                : m == "bm25" ? new JsonObject { ["bm25_k"] = parse.GetValue(bm25K) } : new JsonObject();
+            string baseDir = PerkCheckpoint.BaseModel(checkpointDir), configYaml = TrainConfigLoader.ToYaml(cfg);
+            // Rows and folders are settled from the data and files alone: a refused --out or --resume costs no model load.
+            var plans = jobs.Select(j =>
+            {
+                var examples = j.Load();
+                string file = File.Exists(d) ? d : Path.Combine(d, j.Name);
+                var lines = RowLines(file, examples.Count);
+                if (cap > 0 && examples.Count > cap)
+                {
+                    Console.Error.WriteLine($"eval: {(parse.GetValue(max) != null ? "--max" : "max_eval_data")} {cap}: the first {cap} of {examples.Count} rows of {j.Name}");
+                    examples = examples.Take(cap).ToList();
+                }
+                var rows = examples.Select((ex, i) => new EvalJournal.Row(ex.Id, lines?[i].ToString() ?? $"row {i + 1}")).ToList();
+                var settings = EvalJournal.Settings(checkpointDir, baseDir, file, examples, name, methodOptions, parse.GetValue(split),
+                    cap, parse.GetValue(overrides) ?? Array.Empty<string>(), configYaml);
+                return (j.Name, j.Tag, j.Dir, File: file, Examples: examples, Rows: rows,
+                        Journal: EvalJournal.Open(j.Dir, settings, parse.GetValue(resume), parse.GetValue(force), rows, batchSize));
+            }).ToList();
 
             using var run = TrainedPerk.OpenWith(checkpointDir, cfg);
+            run.System.Budget = budget;
             Console.Error.WriteLine($"eval: checkpoint {checkpointDir}");          // a run folder resolves to its best checkpoint
             foreach (var line in test.Describe()) Console.Error.WriteLine("eval: " + line);
             Console.Error.WriteLine($"eval: base {run.Base.Describe()}");   // says whether bf16: true took effect
@@ -66,33 +90,33 @@ public sealed class EvalCommand : ICliCommand
             IEvalMethod evalMethod = m switch
             {
                 "perk" => new PerkMethod(run.System, run.Config.MaxNewTokens, name),
-                "ttft" => new PerkMethod(new PerkSystem(run.Base.Model, run.Base.Tokenizer, ttft!, run.Base.Directory), run.Config.MaxNewTokens, name),
+                "ttft" => new PerkMethod(new PerkSystem(run.Base.Model, run.Base.Tokenizer, ttft!, run.Base.Directory) { Budget = budget }, run.Config.MaxNewTokens, name),
                 "ft_icr" => new InContextMethod(run.Base.Model, run.Base.Tokenizer, run.Meta, run.Config.MaxNewTokens, name),
                 _ => new InContextMethod(run.Base.Model, run.Base.Tokenizer, run.IsFtIcr ? run.Meta : null, run.Config.MaxNewTokens, name, parse.GetValue(bm25K)),
             };
             var all = new List<EvalRecord>();
             int failedRows = 0;
-            foreach (var (setName, load, tag, dir) in jobs)
+            foreach (var (setName, tag, dir, file, examples, rows, journal) in plans)
             {
-                var examples = load();
-                string file = File.Exists(d) ? d : Path.Combine(d, setName);
-                var lines = RowLines(file, examples.Count);
-                if (cap > 0 && examples.Count > cap)
+                if (journal.Finished) Console.Error.WriteLine($"eval: {dir}: finished earlier, kept as it is");
+                else
                 {
-                    Console.Error.WriteLine($"eval: {(parse.GetValue(max) != null ? "--max" : "max_eval_data")} {cap}: the first {cap} of {examples.Count} rows of {setName}");
-                    examples = examples.Take(cap).ToList();
+                    journal.Begin();
+                    if (journal.Done > 0) Console.Error.WriteLine($"eval: {dir}: resuming after {journal.Done} of {examples.Count} rows");
+                    // A row that cannot be evaluated is recorded (file, line, reason) and the others are still scored;
+                    // each batch's failures and outputs reach the folder as soon as the batch is done.
+                    var pending = new List<EvalFolder.Failure>();
+                    EvalHarness.Run(evalMethod, examples, (p, t) => (PerkMetrics.ExactMatch(p, t), PerkMetrics.F1(p, t)), null, $"eval {tag}",
+                        batchSize: batchSize, start: journal.Done,
+                        onFailure: (i, e) => pending.Add(new EvalFolder.Failure(file, rows[i].Line, examples[i].Id, e.Message)),
+                        onBatch: (_, records) => { journal.Append(pending, records); pending.Clear(); });
+                    journal.Finish(test.Record(name, cap));
                 }
-                // A row that cannot be evaluated is recorded (file, line, reason) and the others are still scored.
-                var failures = new List<EvalFolder.Failure>();
-                var records = EvalHarness.Run(evalMethod, examples, (p, t) => (PerkMetrics.ExactMatch(p, t), PerkMetrics.F1(p, t)), null, $"eval {tag}",
-                    batchSize: Math.Max(1, run.Config.EvalBatchSize),                 // eval_batch_size: examples answered together
-                    onFailure: (i, e) => failures.Add(new EvalFolder.Failure(file, lines?[i].ToString() ?? $"row {i + 1}", examples[i].Id, e.Message)));
-                EvalFolder.Write(dir, records, parse.GetValue(force), failures, test.Record(name, cap));
-                all.AddRange(records);
-                failedRows += failures.Count;
+                all.AddRange(journal.Records);
+                failedRows += journal.Failures.Count;
                 Console.Error.WriteLine($"eval: {examples.Count} examples of {setName} -> {dir}" +
-                                        (failures.Count > 0 ? $" ({failures.Count} could not be evaluated, see {EvalFolder.Failures})" : ""));
-                foreach (var f in failures) Console.Error.WriteLine($"eval: {f.File}:{f.Line}: not evaluated: {f.Reason}");
+                                        (journal.Failures.Count > 0 ? $" ({journal.Failures.Count} could not be evaluated, see {EvalFolder.Failures})" : ""));
+                foreach (var f in journal.Failures) Console.Error.WriteLine($"eval: {f.File}:{f.Line}: not evaluated: {f.Reason}");
             }
             Console.WriteLine(ReportWriter.Markdown(all));
             if (failedRows > 0) Console.WriteLine($"{failedRows} row(s) could not be evaluated (listed in {EvalFolder.Failures})");

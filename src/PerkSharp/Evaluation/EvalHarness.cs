@@ -40,14 +40,19 @@ public static class EvalHarness
     /// than the model's window) is reported with its index and skipped, and the others are scored; a failing batch
     /// is retried one by one so only the bad rows are lost. When null, the first failure ends the run.
     /// </param>
+    /// <param name="start">First example to evaluate (a batch start): the earlier ones are done (`perk eval --resume`).</param>
+    /// <param name="onBatch">After each batch, with the batch's first index and its records (failures were reported before).</param>
     public static List<EvalRecord> Run(IEvalMethod method, IReadOnlyList<PerkExample> examples, Scorer score, string? outDir,
-        string? label = null, TextWriter? progressOut = null, int seed = 0, int batchSize = 1, Action<int, PerkException>? onFailure = null)
+        string? label = null, TextWriter? progressOut = null, int seed = 0, int batchSize = 1, Action<int, PerkException>? onFailure = null,
+        int start = 0, Action<int, IReadOnlyList<EvalRecord>>? onBatch = null)
     {
+        if (start % batchSize != 0 && start < examples.Count) throw new ArgumentException($"start {start} is not a batch start", nameof(start));
         var records = new List<EvalRecord>(examples.Count);
-        using var bar = new Progress(label ?? $"eval {method.Name}", examples.Count, progressOut);
+        using var bar = new Progress(label ?? $"eval {method.Name}", examples.Count - start, progressOut);
         double emSum = 0;
         var answers = new List<MethodAnswer?>();
-        for (int i = 0; i < examples.Count; i++)
+        int batchFirst = records.Count;
+        for (int i = start; i < examples.Count; i++)
         {
             var ex = examples[i];
             if (i % batchSize == 0)
@@ -55,8 +60,9 @@ public static class EvalHarness
                 TorchSharp.torch.manual_seed(Training.DataOrder.StepSeed(seed, i));
                 var batch = examples.Skip(i).Take(batchSize).ToList();
                 answers = Answer(method, batch, i, onFailure);
+                batchFirst = records.Count;
             }
-            if (answers[i % batchSize] is not { } a) { bar.Advance("failed"); continue; }
+            if (answers[i % batchSize] is not { } a) { bar.Advance("failed"); BatchDone(i); continue; }
             string target = PerkFormat.Target(ex.Answer, ex.Support);
             var (em, f1) = score(a.Output, target);
             emSum += em;
@@ -68,6 +74,7 @@ public static class EvalHarness
                 ContextTokens = a.ContextTokens, Segments = ex.Context.Count,
             });
             bar.Advance($"EM {emSum / records.Count:0.000}");
+            BatchDone(i);
         }
         if (outDir != null)
         {
@@ -76,6 +83,12 @@ public static class EvalHarness
             EvalSummary.Write(Path.Combine(outDir, "metrics.json"), records);
         }
         return records;
+
+        void BatchDone(int i)
+        {
+            if (onBatch != null && (i % batchSize == batchSize - 1 || i == examples.Count - 1))
+                onBatch(i - i % batchSize, records.GetRange(batchFirst, records.Count - batchFirst));
+        }
     }
 
     static List<MethodAnswer?> Answer(IEvalMethod method, List<PerkExample> batch, int first, Action<int, PerkException>? onFailure)

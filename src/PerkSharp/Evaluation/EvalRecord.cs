@@ -42,6 +42,9 @@ public sealed record EvalRecord
 
     public string ToJson() => JsonSerializer.Serialize(this, Options);
 
+    /// <summary>One outputs.jsonl line (JsonException when it is not a record).</summary>
+    public static EvalRecord FromJson(string line) => JsonSerializer.Deserialize<EvalRecord>(line, Options) ?? throw new JsonException("null");
+
     /// <summary>Writes outputs.jsonl atomically (temp file + rename).</summary>
     public static void WriteAll(string path, IEnumerable<EvalRecord> records)
     {

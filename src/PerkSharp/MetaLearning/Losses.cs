@@ -15,9 +15,10 @@ public static class Losses
     /// labels[:, 1:] (0 at ignored positions) times weights[:, 1:], summed and divided by <paramref name="denominator"/>
     /// (B·(L−1) in separate mode: masked and padded positions count), then divided by the number of micro-batches.
     /// logits [B, L, V], labels [B, L], weights [B, L] (null = unweighted: plain mean CE over labelled tokens, as
-    /// HF's loss when weighted_loss is off).
+    /// HF's loss when weighted_loss is off). <paramref name="labelled"/> &gt; 0 replaces the unweighted count (a part of a
+    /// micro-batch normalises by the whole one's, see <see cref="ContextParts"/>).
     /// </summary>
-    public static Tensor WeightedTokenLoss(Tensor logits, Tensor labels, Tensor? weights, long denominator, int microBatches = 1)
+    public static Tensor WeightedTokenLoss(Tensor logits, Tensor labels, Tensor? weights, long denominator, int microBatches = 1, long labelled = 0)
     {
         using var scope = NewDisposeScope();
         logits = Adapters.MixedPrecision.LossLogits(logits);
@@ -27,7 +28,8 @@ public static class Losses
         var lb = labels.narrow(1, 1, l - 1).reshape(-1);                              // [B·(L−1)]
         var ce = nn.functional.cross_entropy(lg, lb, ignore_index: IgnoreIndex, reduction: nn.Reduction.None);
         Tensor loss;
-        if (weights is null)
+        if (weights is null && labelled > 0) loss = ce.sum() / (double)labelled;
+        else if (weights is null)
         {
             var n = lb.ne(IgnoreIndex).sum().to_type(ce.dtype).clamp_min(1);
             loss = ce.sum() / n;

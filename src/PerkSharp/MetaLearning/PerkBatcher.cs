@@ -123,7 +123,7 @@ public static class PerkBatcher
     }
 
     /// <summary>torch.chunk along the segment axis: chunks of ceil(n/k) segments (fewer than k when n is small).</summary>
-    static List<List<TokenizedSequence>> Chunks(IReadOnlyList<TokenizedSequence> seqs, int accumulation)
+    internal static List<List<TokenizedSequence>> Chunks(IReadOnlyList<TokenizedSequence> seqs, int accumulation)
     {
         if (accumulation < 1) throw new PerkException($"gradient accumulation must be >= 1 (got {accumulation})");
         int size = (seqs.Count + accumulation - 1) / accumulation;

@@ -35,27 +35,46 @@ public sealed class PerkSystem
     int MaxPositions => Model.Config.MaxPositionEmbeddings;
 
     /// <summary>
+    /// The memory <see cref="Encode"/> may use (<see cref="EncodeMemory"/>): it then runs each micro-batch in parts of
+    /// as many segments as fit. Null: no budget, each micro-batch in one forward/backward.
+    /// </summary>
+    public MemoryBudget? Budget { get; set; }
+
+    /// <summary>Where <see cref="Encode"/> shows its progress and ETA (null: silent).</summary>
+    public TextWriter? EncodeProgress { get; set; }
+
+    /// <summary>
     /// Adapts the LoRA to the context (sequential doc ids, <paramref name="accumulation"/> micro-batches per step,
-    /// default the test-time setting). <paramref name="dropout"/> defaults to the official behaviour (on).
+    /// default the test-time setting). <paramref name="dropout"/> defaults to the official behaviour (on). Parts are
+    /// built one at a time, within <see cref="Budget"/> when one is set; a context that does not fit even one segment
+    /// at a time is refused in one line before the inner loop starts.
     /// </summary>
     public PerkMemory Encode(IReadOnlyList<string> segments, int? accumulation = null, bool? dropout = null)
     {
         var seqs = PerkBatcher.Context(segments, Tokenizer, Vocab, MaxPositions, shuffle: null);
-        var batches = PerkBatcher.MicroBatches(seqs, accumulation ?? Settings.TestAccumulation, Settings.Packing, Tokenizer.PadId, Settings.PackedNormalization);
-        try
+        var parts = Parts(seqs, accumulation ?? Settings.TestAccumulation, EncodeMemory.DocumentBytes(segments));
+        int steps = Settings.InnerSteps, perStep = parts.PartsPerStep;
+        using var bar = EncodeProgress is { } w ? new Progress("encode", (long)steps * perStep, w) : null;
+        long done = 0;
+        if (bar != null) parts.PartDone = () => { done++; bar.Advance($"inner step {Math.Min(steps, done / perStep + 1)}/{steps}"); };
+        using var scope = NewDisposeScope();
+        InnerLoopResult result;
+        try { result = InnerLoop.Run(Model, Meta, parts, dropout ?? Settings.TrainDropout); }
+        catch (NonFiniteLossException) { throw new PerkException("encoding diverged: the inner loss became NaN or Inf (lower the inner learning rate)"); }
+        using (result)
         {
-            using var scope = NewDisposeScope();
-            InnerLoopResult result;
-            try { result = InnerLoop.Run(Model, Meta, batches, InnerLoopMode.Evaluation, dropout ?? Settings.TrainDropout); }
-            catch (NonFiniteLossException) { throw new PerkException("encoding diverged: the inner loss became NaN or Inf (lower the inner learning rate)"); }
-            using (result)
-            {
-                foreach (var t in result.FastWeights)
-                    if (!t.isfinite().all().ToBoolean()) throw new PerkException("encoding diverged: the adapted weights contain NaN or Inf");
-                return new PerkMemory(Meta.Lora, result.FastWeights, segments.Count, result.Losses);
-            }
+            foreach (var t in result.FastWeights)
+                if (!t.isfinite().all().ToBoolean()) throw new PerkException("encoding diverged: the adapted weights contain NaN or Inf");
+            return new PerkMemory(Meta.Lora, result.FastWeights, segments.Count, result.Losses);
         }
-        finally { foreach (var b in batches) b.Dispose(); }
+    }
+
+    /// <summary>The parts one inner step runs: whole micro-batches without a budget, else as many segments as fit.</summary>
+    public ContextParts Parts(IReadOnlyList<TokenizedSequence> seqs, int accumulation, long documentBytes)
+    {
+        int rows = Budget is null ? int.MaxValue
+            : EncodeMemory.RowsPerPart(Budget, Model, Settings, seqs, accumulation, documentBytes);
+        return new ContextParts(seqs, accumulation, Settings.Packing, Tokenizer.PadId, Settings.PackedNormalization, rows);
     }
 
     /// <summary>Greedy answer (temperature 0) to one question under the memory; at most <paramref name="maxNewTokens"/> tokens.</summary>
@@ -123,6 +142,15 @@ public sealed class PerkSystem
     {
         if (contexts.Count == 1) return new List<PerkMemory> { Encode(contexts[0], accumulation, dropout) };
         var seqs = contexts.Select(c => (IReadOnlyList<TokenizedSequence>)PerkBatcher.Context(c, Tokenizer, Vocab, MaxPositions, shuffle: null)).ToList();
+        // Over the budget together: one at a time, each within it (a batch has no parts).
+        if (Budget != null && !EncodeMemory.BatchFits(Budget, Model, Settings, seqs, accumulation ?? Settings.TestAccumulation,
+                                                      contexts.Sum(EncodeMemory.DocumentBytes)))
+        {
+            var each = new List<PerkMemory>(contexts.Count);
+            try { foreach (var c in contexts) each.Add(Encode(c, accumulation, dropout)); }
+            catch { foreach (var m in each) m.Dispose(); throw; }
+            return each;
+        }
         var batches = PerkBatcher.BatchedMicroBatches(seqs, accumulation ?? Settings.TestAccumulation, Settings.Packing, Tokenizer.PadId, Settings.PackedNormalization);
         try
         {

@@ -45,7 +45,21 @@ public sealed class TokenBatch : IDisposable
     /// <summary>[B, L] int64 labels, −100 where no loss applies.</summary>
     public Tensor Labels { get; }
     /// <summary>Denominator of the weighted inner loss (separate: B·(L−1), pads included, as the official code).</summary>
-    public long Denominator { get; }
+    public long Denominator { get; private set; }
+    /// <summary>
+    /// Set when this batch is one part of a larger micro-batch (<see cref="ContextParts"/>): that micro-batch's number
+    /// of micro-batches k and its labelled-token count, so the part's loss is its share of the whole one's
+    /// (<see cref="Denominator"/> is then the whole one's too). 0 = a whole micro-batch.
+    /// </summary>
+    public int PartOfChunks { get; private set; }
+    public long PartOfLabelled { get; private set; }
+
+    /// <summary>Marks this batch as a part of a micro-batch with the given denominator, labelled count and k.</summary>
+    internal TokenBatch AsPart(long denominator, long labelled, int chunks)
+    {
+        Denominator = denominator; PartOfLabelled = labelled; PartOfChunks = chunks;
+        return this;
+    }
     /// <summary>Number of sequences (segments) in this micro-batch.</summary>
     public int Sequences { get; }
     public bool Packed { get; }

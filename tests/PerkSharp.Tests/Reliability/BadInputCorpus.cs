@@ -135,6 +135,12 @@ public static class BadInputCorpus
         new("run-eval-out-is-a-file", d => { Trained(d); return EvalTo(d, "doc.txt"); }, "is a file, not a folder"),
         new("run-eval-out-holds-other-files", d => { Trained(d); return EvalTo(d, "data", "--force"); }, "not empty and not an evaluation (it holds \"babilong/\")"),
         new("run-eval-max-negative", d => { Trained(d); return EvalTo(d, "e", "--max", "-1"); }, "--max -1: expected 0 (all rows) or a positive count", Output: "e"),
+        // Memory budgets and resumed evaluations: refused before the model loads.
+        new("run-encode-max-memory-not-a-size", d => { Trained(d); return EncodeTo(d, "doc.txt", "m2", "--max-memory", "lots"); }, "--max-memory lots: expected a size such as 4G", Output: "m2"),
+        new("run-encode-max-memory-below-the-model", d => { Trained(d); return EncodeTo(d, "doc.txt", "m2", "--max-memory", "100M"); }, "even one segment at a time", Output: "m2"),
+        new("run-eval-max-memory-below-the-model", d => { Trained(d); return EvalTo(d, "e", "--max-memory", "1M"); }, "even one segment at a time", Output: "e"),
+        new("run-eval-resume-and-force", d => { Trained(d); return EvalTo(d, "e", "--resume", "--force"); }, "give --resume (continue an evaluation) or --force", Output: "e"),
+        new("run-eval-resume-other-method", d => { Trained(d); var e = EvalTo(d, "e", "--max", "2"); Assert.Equal(0, Cli.CliRunner.Run(e).ExitCode); File.Delete(Sub(d, "e/metrics.json")); return EvalTo(d, "e", "--max", "2", "--resume", "--method", "ttft"); }, "was evaluated with other settings (method: \"perk\", now \"ttft\")"),
         new("run-eval-checkpoint-not-a-run", d => { Trained(d); return new[] { "eval", "--checkpoint", Sub(d, "data"), "--data", Sub(d, "data") }; }, "neither a checkpoint folder", Relaxed: true),
 
         // --- YAML train configs ------------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ public class OutputGuardCliTests
             Assert.Equal(before, Snapshot(ev));
             r = CliRunner.Run(args.Append("--force").ToArray());
             Assert.True(r.ExitCode == 0, r.Stderr);
-            Assert.Equal(new[] { "metrics.json", "outputs.jsonl" }, Snapshot(ev).Keys.Order(StringComparer.Ordinal));
+            Assert.Equal(new[] { "eval_settings.json", "metrics.json", "outputs.jsonl" }, Snapshot(ev).Keys.Order(StringComparer.Ordinal));
             NoTempSiblings(d);
         }
         finally { Directory.Delete(d, true); }
