@@ -62,7 +62,9 @@ public sealed class EvalCommand : ICliCommand
             var methodOptions = m == "ttft" ? new JsonObject { ["ttft_lr"] = parse.GetValue(ttftLr) }
                 : m == "bm25" ? new JsonObject { ["bm25_k"] = parse.GetValue(bm25K) } : new JsonObject();
             string baseDir = PerkCheckpoint.BaseModel(checkpointDir), configYaml = TrainConfigLoader.ToYaml(cfg);
-            // Rows and folders are settled from the data and files alone: a refused --out or --resume costs no model load.
+            // Rows and folders are settled from the data and files alone: a refused --out or --resume costs no model load
+            // (and is the only line printed: the notes on capped files follow once every folder is accepted).
+            var notes = new List<string>();
             var plans = jobs.Select(j =>
             {
                 var examples = j.Load();
@@ -70,7 +72,7 @@ public sealed class EvalCommand : ICliCommand
                 var lines = RowLines(file, examples.Count);
                 if (cap > 0 && examples.Count > cap)
                 {
-                    Console.Error.WriteLine($"eval: {(parse.GetValue(max) != null ? "--max" : "max_eval_data")} {cap}: the first {cap} of {examples.Count} rows of {j.Name}");
+                    notes.Add($"eval: {(parse.GetValue(max) != null ? "--max" : "max_eval_data")} {cap}: the first {cap} of {examples.Count} rows of {j.Name}");
                     examples = examples.Take(cap).ToList();
                 }
                 var rows = examples.Select((ex, i) => new EvalJournal.Row(ex.Id, lines?[i].ToString() ?? $"row {i + 1}")).ToList();
@@ -79,6 +81,7 @@ public sealed class EvalCommand : ICliCommand
                 return (j.Name, j.Tag, j.Dir, File: file, Examples: examples, Rows: rows,
                         Journal: EvalJournal.Open(j.Dir, settings, parse.GetValue(resume), parse.GetValue(force), rows, batchSize));
             }).ToList();
+            foreach (var note in notes) Console.Error.WriteLine(note);
 
             using var run = TrainedPerk.OpenWith(checkpointDir, cfg);
             run.System.Budget = budget;
