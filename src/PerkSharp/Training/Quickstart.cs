@@ -48,9 +48,10 @@ public sealed record QuickstartOptions
     public string WarmupLength { get; init; } = "0k";
     /// <summary>
     /// The facts-only stage's own settings, chosen on its validation split (n = 100, qa1 0k): batches of 16, and an
-    /// outer rate of 3e-3, which reached val EM 80% (val_loss 0.099) in 250 meta-steps where 1e-3 reached 78% (0.149).
+    /// outer rate of 3e-3, which reached val EM 80% (val_loss 0.099) in 250 meta-steps where 1e-3 reached 78% (0.149); all its
+    /// training examples (the 1k config's max_train_data cap is for the 1k stage).
     /// </summary>
-    public string[] WarmupOverrides { get; init; } = { "train_batch_size=16", "eval_batch_size=16", "val_check_interval=0.5", "learning_rate=3e-3" };
+    public string[] WarmupOverrides { get; init; } = { "train_batch_size=16", "eval_batch_size=16", "val_check_interval=0.5", "learning_rate=3e-3", "max_train_data=0" };
     /// <summary>
     /// Examples encoded and decoded together when PERK and TTFT are evaluated.
     /// 1, by measurement on the 2-core machine (one libtorch thread, the trained quickstart PERK): 1k, 32 examples
