@@ -30,8 +30,15 @@ public sealed class PretrainCommand : ICliCommand
         var tasks = new Option<int[]>("--drill-tasks") { Description = "bAbI tasks of the drills", DefaultValueFactory = _ => new[] { 1 }, AllowMultipleArgumentsPerToken = true };
         var longDrills = new Option<int>("--long-drills") { Description = "In-context drills with the BabiLong haystack (full-length windows start at them)", DefaultValueFactory = _ => o.LongDrills };
         var longLength = new Option<string>("--long-drill-length") { Description = "BabiLong length of the long drills", DefaultValueFactory = _ => o.LongDrillLength };
+        var reading = new Option<int>("--reading-drills") { Description = "Supervised in-context BabiLong drills (loss on the answer only) that teach reading a haystack context", DefaultValueFactory = _ => o.ReadingDrills };
+        var readingLengths = new Option<string>("--reading-lengths") { Description = "BabiLong lengths of the reading drills, cycled", DefaultValueFactory = _ => o.ReadingLengths };
+        var readingFrom = new Option<double>("--reading-from") { Description = "Fraction of the steps after which reading batches start", DefaultValueFactory = _ => o.ReadingFrom };
+        var readingEvery = new Option<int>("--reading-every") { Description = "From then on, every this many steps is a reading batch", DefaultValueFactory = _ => o.ReadingEvery };
+        var readingBatch = new Option<int>("--reading-batch") { Description = "Reading drills per reading batch", DefaultValueFactory = _ => o.ReadingBatch };
+        var probe = new Option<int>("--probe") { Description = "Held-out reading drills scored (teacher-forced) every tenth of the steps when reading drills are on", DefaultValueFactory = _ => 100 };
+        var arch = new Option<string>("--arch") { Description = "gpt2 (learned positions) or llama (rotary positions)", DefaultValueFactory = _ => o.Arch };
         var cmd = new Command("pretrain", "Train a tiny GPT-2 (WordLevel tokenizer) from scratch on task text plus haystack prose; save as an HF folder")
-            { outDir, force, data, prose, vocab, steps, layers, hidden, heads, positions, window, lr, drills, tasks, batch, longEvery, initStd, longDrills, longLength };
+            { outDir, force, data, prose, vocab, steps, layers, hidden, heads, positions, window, lr, drills, tasks, batch, longEvery, initStd, longDrills, longLength, reading, readingLengths, readingFrom, readingEvery, readingBatch, probe, arch };
         cmd.SetHandler(parse =>
         {
             var opts = new PretrainOptions
@@ -40,6 +47,8 @@ public sealed class PretrainCommand : ICliCommand
                 Positions = parse.GetValue(positions), Window = parse.GetValue(window), LearningRate = parse.GetValue(lr), Drills = parse.GetValue(drills),
                 BatchSize = parse.GetValue(batch), LongWindowEvery = parse.GetValue(longEvery), InitStd = parse.GetValue(initStd),
                 LongDrills = parse.GetValue(longDrills), LongDrillLength = parse.GetValue(longLength)!,
+                ReadingDrills = parse.GetValue(reading), ReadingLengths = parse.GetValue(readingLengths)!, ReadingFrom = parse.GetValue(readingFrom),
+                Arch = parse.GetValue(arch)!, ReadingEvery = parse.GetValue(readingEvery), ReadingBatch = parse.GetValue(readingBatch),
             };
             opts.Validate();
             var train = new List<PerkExample>();
@@ -47,7 +56,9 @@ public sealed class PretrainCommand : ICliCommand
                 foreach (var s in DatasetRegistry.Discover(d))
                     if (File.Exists(d) || s.Split == "train") train.AddRange(s.Load());
             string dir = parse.GetValue(outDir)!;
-            using var bm = BaseModel.LoadOrPretrain(dir, () => QuickstartData.PretrainCorpus(train, parse.GetValue(prose), parse.GetValue(tasks), opts), opts, parse.GetValue(vocab), Console.Error, parse.GetValue(force));
+            using var bm = BaseModel.LoadOrPretrain(dir, () => QuickstartData.PretrainCorpus(train, parse.GetValue(prose), parse.GetValue(tasks), opts), opts, parse.GetValue(vocab), Console.Error, parse.GetValue(force),
+                () => (QuickstartData.ReadingDrills(parse.GetValue(tasks)!, opts, opts.ReadingDrills, PerkSharp.Data.PerkRandom.DefaultSeed),
+                       QuickstartData.ReadingDrills(parse.GetValue(tasks)!, opts, parse.GetValue(probe), PerkSharp.Data.PerkRandom.DefaultSeed, "probe")));
             Console.WriteLine($"pretrain: {bm.Describe()} ({train.Count} task examples in the corpus)");
             return 0;
         });

@@ -34,7 +34,9 @@ public sealed class BaseModel : IDisposable
     /// Replace a model folder that cannot be reused (the quickstart does; `perk pretrain` only with --force). Either way
     /// a folder that is not a model is refused, before pretraining.
     /// </param>
-    public static BaseModel LoadOrPretrain(string dir, Func<List<string>> corpus, PretrainOptions o, int maxVocab, TextWriter log, bool force = true)
+    /// <param name="reading">The supervised reading drills and the held-out probe drills (null or empty: none).</param>
+    public static BaseModel LoadOrPretrain(string dir, Func<List<string>> corpus, PretrainOptions o, int maxVocab, TextWriter log, bool force = true,
+                                           Func<(List<InContextDrill> Train, List<InContextDrill> Probe)>? reading = null)
     {
         string recipe = Recipe(o, maxVocab);
         string marker = Path.Combine(dir, RecipeFile);
@@ -45,7 +47,10 @@ public sealed class BaseModel : IDisposable
         }
         OutputGuard.Folder(dir, Kind, force);
         var docs = corpus();
-        var tok = WordLevelTokenizer.Build(docs, maxVocab);
+        var (readTrain, readProbe) = o.ReadingDrills > 0 && reading != null ? reading() : (new List<InContextDrill>(), new List<InContextDrill>());
+        var tok = WordLevelTokenizer.Build(docs.Concat(readTrain.Select(d => d.Text)).ToList(), maxVocab);
+        var readIds = readTrain.Select(d => d.Encode(tok, o.Positions)).ToList();
+        var probeIds = readProbe.GroupBy(d => d.Length).ToDictionary(g => g.Key, g => g.Select(d => d.Encode(tok, o.Positions)).ToList());
         var stream = Pretrainer.Stream(docs, tok, out var starts);
         var longStarts = starts.Skip(starts.Length - Math.Min(o.LongDrills, starts.Length)).ToArray();   // the corpus ends with the long drills
         log.WriteLine($"pretrain: {docs.Count} documents, {stream.Length} tokens, vocabulary {tok.VocabSize}");
@@ -53,8 +58,10 @@ public sealed class BaseModel : IDisposable
         using (var bar = new Progress("pretrain", o.Steps))
         {
             double ema = double.NaN;
-            model = Pretrainer.Train(stream, tok, o, (s, l) => { ema = double.IsNaN(ema) ? l : 0.95 * ema + 0.05 * l; bar.Report(s, $"loss {ema:0.000}"); }, longStarts);
+            model = Pretrainer.Train(stream, tok, o, (s, l) => { ema = double.IsNaN(ema) ? l : 0.95 * ema + 0.05 * l; bar.Report(s, $"loss {ema:0.000}"); }, longStarts,
+                reading: readIds, onProbe: probeIds.Count == 0 ? null : (s, m) => LogProbe(log, s, m, probeIds), probeEvery: Math.Max(1, o.Steps / 10));
         }
+        if (probeIds.Count > 0) LogProbe(log, o.Steps, model, probeIds);
         try
         {
             // Swapped in whole: a crash leaves the old folder, and the recipe is only ever beside complete weights.
@@ -66,6 +73,18 @@ public sealed class BaseModel : IDisposable
         }
         finally { model.Dispose(); }
         return new BaseModel(HfCheckpoint.Load(dir), reused: false);
+    }
+
+    /// <summary>The held-out reading score per drill length, one log line per length: the pretraining's learning curve.</summary>
+    static void LogProbe(TextWriter log, int step, CausalLM model, Dictionary<string, List<(int[] Ids, int PromptLength)>> probe)
+    {
+        foreach (var (length, drills) in probe)
+        {
+            var (loss, exact) = Pretrainer.ReadingScore(model, drills);
+            var (lo, hi) = Evaluation.Wilson.Interval((int)Math.Round(exact * drills.Count), drills.Count);
+            log.WriteLine($"pretrain: step {step}: reading probe {length} (n = {drills.Count}, held-out drills, in-context, teacher-forced): " +
+                          $"answer loss {loss:0.000}, every answer token right {100 * exact:0.0}% [{100 * lo:0.0}, {100 * hi:0.0}]");
+        }
     }
 
     /// <summary>

@@ -80,6 +80,27 @@ public static class QuickstartData
     }
 
     /// <summary>
+    /// Supervised reading drills (<see cref="PretrainOptions.ReadingDrills"/>): BabiLong examples generated like the
+    /// training split, at the options' lengths in turn, from their own seed stream (<paramref name="stream"/>: "reading"
+    /// for training, "probe" for the held-out score the pretrainer prints; never validation or test stories).
+    /// </summary>
+    public static List<InContextDrill> ReadingDrills(IReadOnlyList<int> tasks, PretrainOptions o, int count, ulong seed, string stream = "reading")
+    {
+        var corpus = HaystackCorpus.Embedded("train");
+        var lengths = o.ReadingLengths.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var drills = new List<InContextDrill>(count);
+        for (int i = 0; i < count; i++)
+        {
+            int task = tasks[i % tasks.Count];
+            string length = lengths[(i / tasks.Count) % lengths.Length];
+            ulong s = PerkRandom.SampleSeed(seed, stream, length, "train", 0);
+            var ex = BabiLongGenerator.Generate(new BabiLongOptions(task, length, "train", s, SegmentTokens: o.DrillSegmentTokens), corpus, i).Example;
+            drills.Add(new InContextDrill(ex.Context, ex.Question, PerkFormat.Target(ex.Answer, ex.Support), length));
+        }
+        return drills;
+    }
+
+    /// <summary>
     /// In-context drills: short haystack-free bAbI stories (Event-annotated and shuffled as in BabiLong, split over
     /// 1–3 docs) followed by the question and the tagged answer, in the in-context prompt format. Why: a few hundred QA
     /// lines in a stream of prose never taught the tiny base the reading skills every method here relies on — copy the
@@ -103,4 +124,15 @@ public static class QuickstartData
                          + PerkFormat.AnswerCompletion(sample.Answer, support, "");
         }
     }
+}
+
+/// <summary>An in-context example for supervised pretraining: the context segments, the question and the answer target.</summary>
+public sealed record InContextDrill(IReadOnlyList<string> Segments, string Question, string Target, string Length = "")
+{
+    /// <summary>All its text, for building the vocabulary.</summary>
+    public string Text => string.Join(" ", Segments) + " " + Question + " " + Target;
+
+    /// <summary>Ids and prompt length exactly as the in-context methods encode it (context cut from the left to fit).</summary>
+    public (int[] Ids, int PromptLength) Encode(Tokenization.ITokenizer tok, int positions) =>
+        Evaluation.InContextMethod.Encode(tok, positions, Segments, PerkFormat.DocIds(Segments.Count, null), Question, Target, 0);
 }

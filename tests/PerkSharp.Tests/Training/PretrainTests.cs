@@ -122,4 +122,20 @@ public class PretrainTests
         }
         Assert.True(loss / n < 1.5, $"copy-half loss {loss / n:0.000} (uniform {Math.Log(30):0.000})");
     }
+
+    [Fact]
+    public void A_llama_base_trains_with_rotary_positions_and_an_unknown_arch_is_one_line()
+    {
+        var docs = Enumerable.Range(0, 200).Select(i => $"a{i % 7} b{i % 5} c{i % 3} d e f g h").ToList();
+        var tok = WordLevelTokenizer.Build(docs, 100);
+        var o = new PretrainOptions { Arch = "llama", Steps = 3, Window = 16, Positions = 32, Drills = 0, Layers = 1, Hidden = 16, Heads = 2 };
+        using var model = Pretrainer.Train(Pretrainer.Stream(docs, tok), tok, o);
+        Assert.Equal("llama", model.Config.ModelType);
+        Assert.DoesNotContain(model.named_parameters(), p => p.name.Contains("wpe"));                // no learned position table
+        var e = Assert.Throws<PerkSharp.Runtime.PerkException>(() => new PretrainOptions { Arch = "bert" }.Validate());
+        Assert.Contains("gpt2, llama", e.Message);
+        Assert.Contains("Arch = llama", o.ToString());                                              // part of the recipe
+        Assert.DoesNotContain("Arch", new PretrainOptions().ToString());                            // older recipes still match
+        Assert.Contains("ReadingDrills = 5", new PretrainOptions { ReadingDrills = 5 }.ToString());
+    }
 }
