@@ -35,7 +35,7 @@ public sealed class PretrainCommand : ICliCommand
         var readingFrom = new Option<double>("--reading-from") { Description = "Fraction of the steps after which reading batches start", DefaultValueFactory = _ => o.ReadingFrom };
         var readingEvery = new Option<int>("--reading-every") { Description = "From then on, every this many steps is a reading batch", DefaultValueFactory = _ => o.ReadingEvery };
         var readingBatch = new Option<int>("--reading-batch") { Description = "Reading drills per reading batch", DefaultValueFactory = _ => o.ReadingBatch };
-        var probe = new Option<int>("--probe") { Description = "Held-out reading drills scored (teacher-forced) every tenth of the steps when reading drills are on", DefaultValueFactory = _ => 100 };
+        var probe = new Option<int>("--probe") { Description = "Held-out reading drills scored (teacher-forced) every tenth of the steps when reading drills are on", DefaultValueFactory = _ => QuickstartData.ProbeDrills };
         var arch = new Option<string>("--arch") { Description = "gpt2 (learned positions) or llama (rotary positions)", DefaultValueFactory = _ => o.Arch };
         var cmd = new Command("pretrain", "Train a tiny GPT-2 (WordLevel tokenizer) from scratch on task text plus haystack prose; save as an HF folder")
             { outDir, force, data, prose, vocab, steps, layers, hidden, heads, positions, window, lr, drills, tasks, batch, longEvery, initStd, longDrills, longLength, reading, readingLengths, readingFrom, readingEvery, readingBatch, probe, arch };
@@ -57,8 +57,7 @@ public sealed class PretrainCommand : ICliCommand
                     if (File.Exists(d) || s.Split == "train") train.AddRange(s.Load());
             string dir = parse.GetValue(outDir)!;
             using var bm = BaseModel.LoadOrPretrain(dir, () => QuickstartData.PretrainCorpus(train, parse.GetValue(prose), parse.GetValue(tasks), opts), opts, parse.GetValue(vocab), Console.Error, parse.GetValue(force),
-                () => (QuickstartData.ReadingDrills(parse.GetValue(tasks)!, opts, opts.ReadingDrills, PerkSharp.Data.PerkRandom.DefaultSeed),
-                       QuickstartData.ReadingDrills(parse.GetValue(tasks)!, opts, parse.GetValue(probe), PerkSharp.Data.PerkRandom.DefaultSeed, "probe")));
+                () => QuickstartData.Reading(parse.GetValue(tasks)!, opts, parse.GetValue(probe), PerkSharp.Data.PerkRandom.DefaultSeed));
             Console.WriteLine($"pretrain: {bm.Describe()} ({train.Count} task examples in the corpus)");
             return 0;
         });

@@ -76,7 +76,7 @@ public static class BabilongReproduction
             {
                 var train = o.Tasks.SelectMany(t => Read(t, q.TrainLength, "train", q.TrainCount).Take(q.PretrainExamples)).ToList();
                 using var b = BaseModel.LoadOrPretrain(baseDir, () => QuickstartData.PretrainCorpus(train, q.ProseSentences, o.Tasks, q.Pretrain, q.DataSeed),
-                    q.Pretrain, q.MaxVocab, phases.Log);
+                    q.Pretrain, q.MaxVocab, phases.Log, reading: () => QuickstartData.Reading(o.Tasks, q.Pretrain, QuickstartData.ProbeDrills, q.DataSeed));
                 return new JsonObject { ["model"] = b.Describe().Replace(" (pretrained now)", "") };   // the marker outlives "now"
             }, r => $"base model: {r["model"]}");
         }

@@ -34,7 +34,7 @@ public sealed class BaseModel : IDisposable
     /// Replace a model folder that cannot be reused (the quickstart does; `perk pretrain` only with --force). Either way
     /// a folder that is not a model is refused, before pretraining.
     /// </param>
-    /// <param name="reading">The supervised reading drills and the held-out probe drills (null or empty: none).</param>
+    /// <param name="reading">The supervised reading drills and the held-out probe drills (QuickstartData.Reading); needed when the options ask for reading drills.</param>
     public static BaseModel LoadOrPretrain(string dir, Func<List<string>> corpus, PretrainOptions o, int maxVocab, TextWriter log, bool force = true,
                                            Func<(List<InContextDrill> Train, List<InContextDrill> Probe)>? reading = null)
     {
@@ -47,7 +47,8 @@ public sealed class BaseModel : IDisposable
         }
         OutputGuard.Folder(dir, Kind, force);
         var docs = corpus();
-        var (readTrain, readProbe) = o.ReadingDrills > 0 && reading != null ? reading() : (new List<InContextDrill>(), new List<InContextDrill>());
+        if (o.ReadingDrills > 0 && reading == null) throw new ArgumentException("the options ask for reading drills but none were given", nameof(reading));
+        var (readTrain, readProbe) = o.ReadingDrills > 0 ? reading!() : (new List<InContextDrill>(), new List<InContextDrill>());
         var tok = WordLevelTokenizer.Build(docs.Concat(readTrain.Select(d => d.Text)).ToList(), maxVocab);
         var readIds = readTrain.Select(d => d.Encode(tok, o.Positions)).ToList();
         var probeIds = readProbe.GroupBy(d => d.Length).ToDictionary(g => g.Key, g => g.Select(d => d.Encode(tok, o.Positions)).ToList());
@@ -81,7 +82,7 @@ public sealed class BaseModel : IDisposable
         foreach (var (length, drills) in probe)
         {
             var (loss, exact) = Pretrainer.ReadingScore(model, drills);
-            var (lo, hi) = Evaluation.Wilson.Interval((int)Math.Round(exact * drills.Count), drills.Count);
+            var (lo, hi) = Evaluation.Wilson.OfMean(exact, drills.Count);
             log.WriteLine($"pretrain: step {step}: reading probe {length} (n = {drills.Count}, held-out drills, in-context, teacher-forced): " +
                           $"answer loss {loss:0.000}, every answer token right {100 * exact:0.0}% [{100 * lo:0.0}, {100 * hi:0.0}]");
         }

@@ -176,7 +176,7 @@ public static class Pretrainer
             if (onProbe != null && probeEvery > 0 && (step + 1) % probeEvery == 0 && step + 1 < o.Steps)
             {
                 model.eval();
-                using (no_grad()) onProbe(step + 1, model);
+                onProbe(step + 1, model);
                 model.train();
             }
         }

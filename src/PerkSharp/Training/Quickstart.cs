@@ -92,7 +92,8 @@ public static class Quickstart
         // 2. Base model.
         string baseDir = Path.Combine(root, "base");
         using var bm = o.BaseDir != null ? BaseModel.CopyFrom(o.BaseDir, baseDir)
-            : BaseModel.LoadOrPretrain(baseDir, () => QuickstartData.PretrainCorpus(train.Take(o.PretrainExamples).ToList(), o.ProseSentences, o.Tasks, o.Pretrain, o.DataSeed), o.Pretrain, o.MaxVocab, log);
+            : BaseModel.LoadOrPretrain(baseDir, () => QuickstartData.PretrainCorpus(train.Take(o.PretrainExamples).ToList(), o.ProseSentences, o.Tasks, o.Pretrain, o.DataSeed), o.Pretrain, o.MaxVocab, log,
+                reading: () => QuickstartData.Reading(o.Tasks, o.Pretrain, QuickstartData.ProbeDrills, o.DataSeed));
         phases.Done($"base model: {bm.Describe()}");
         var pipeline = new BabilongPipeline(bm.Model, bm.Tokenizer, baseDir, baseId: "", phases);
 

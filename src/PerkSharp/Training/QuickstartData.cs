@@ -60,44 +60,43 @@ public static class QuickstartData
     }
 
     /// <summary>
-    /// In-context drills at a BabiLong length: stories generated like the training split (training books' haystack,
-    /// the generator's placement and segmenting) but from their own seed stream ("drill"), rendered as the in-context
-    /// prompt followed by the tagged answer. The short drills teach the format; these teach finding the facts in the
-    /// haystack, which the tiny base never learned from short windows of the training examples.
+    /// In-context drills at a BabiLong length (<see cref="Generate"/> from the "drill" seed stream), rendered as the
+    /// in-context prompt followed by the tagged answer. The short drills teach the format; these teach finding the
+    /// facts in the haystack, which the tiny base never learned from short windows of the training examples.
     /// </summary>
-    public static IEnumerable<string> LongDrills(IReadOnlyList<int> tasks, int count, string length, int segmentTokens, ulong seed)
+    public static IEnumerable<string> LongDrills(IReadOnlyList<int> tasks, int count, string length, int segmentTokens, ulong seed) =>
+        Generate(tasks, new[] { length }, count, segmentTokens, seed, "drill").Select(d => d.Text);
+
+    /// <summary>Held-out reading drills the pretrainer scores, by default.</summary>
+    public const int ProbeDrills = 100;
+
+    /// <summary>
+    /// The supervised reading drills of <paramref name="o"/> (<see cref="PretrainOptions.ReadingDrills"/>, seed stream
+    /// "reading") and <paramref name="probe"/> held-out ones (stream "probe") that the pretrainer scores as it goes.
+    /// </summary>
+    public static (List<InContextDrill> Train, List<InContextDrill> Probe) Reading(IReadOnlyList<int> tasks, PretrainOptions o, int probe, ulong seed)
     {
-        var corpus = HaystackCorpus.Embedded("train");
-        ulong drillSeed = PerkRandom.SampleSeed(seed, "drill", length, "train", 0);
-        for (int i = 0; i < count; i++)
-        {
-            int task = tasks[i % tasks.Count];
-            var g = BabiLongGenerator.Generate(new BabiLongOptions(task, length, "train", drillSeed, SegmentTokens: segmentTokens), corpus, i);
-            var ex = g.Example;
-            yield return Evaluation.InContextMethod.PromptText(ex.Context, PerkFormat.DocIds(ex.Context.Count, null), ex.Question)
-                         + PerkFormat.AnswerCompletion(ex.Answer, ex.Support, "");
-        }
+        var lengths = o.ReadingLengths.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return (Generate(tasks, lengths, o.ReadingDrills, o.DrillSegmentTokens, seed, "reading").ToList(),
+                Generate(tasks, lengths, probe, o.DrillSegmentTokens, seed, "probe").ToList());
     }
 
     /// <summary>
-    /// Supervised reading drills (<see cref="PretrainOptions.ReadingDrills"/>): BabiLong examples generated like the
-    /// training split, at the options' lengths in turn, from their own seed stream (<paramref name="stream"/>: "reading"
-    /// for training, "probe" for the held-out score the pretrainer prints; never validation or test stories).
+    /// BabiLong examples generated like the training split (training books' haystack, the generator's placement and
+    /// segmenting) but from their own seed stream, so never validation or test stories; tasks alternate, and lengths
+    /// take turns after each round of tasks.
     /// </summary>
-    public static List<InContextDrill> ReadingDrills(IReadOnlyList<int> tasks, PretrainOptions o, int count, ulong seed, string stream = "reading")
+    public static IEnumerable<InContextDrill> Generate(IReadOnlyList<int> tasks, IReadOnlyList<string> lengths, int count, int segmentTokens, ulong seed, string stream)
     {
         var corpus = HaystackCorpus.Embedded("train");
-        var lengths = o.ReadingLengths.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var drills = new List<InContextDrill>(count);
         for (int i = 0; i < count; i++)
         {
             int task = tasks[i % tasks.Count];
-            string length = lengths[(i / tasks.Count) % lengths.Length];
+            string length = lengths[(i / tasks.Count) % lengths.Count];
             ulong s = PerkRandom.SampleSeed(seed, stream, length, "train", 0);
-            var ex = BabiLongGenerator.Generate(new BabiLongOptions(task, length, "train", s, SegmentTokens: o.DrillSegmentTokens), corpus, i).Example;
-            drills.Add(new InContextDrill(ex.Context, ex.Question, PerkFormat.Target(ex.Answer, ex.Support), length));
+            var ex = BabiLongGenerator.Generate(new BabiLongOptions(task, length, "train", s, SegmentTokens: segmentTokens), corpus, i).Example;
+            yield return new InContextDrill(ex.Context, ex.Question, PerkFormat.Target(ex.Answer, ex.Support), length);
         }
-        return drills;
     }
 
     /// <summary>
@@ -129,8 +128,8 @@ public static class QuickstartData
 /// <summary>An in-context example for supervised pretraining: the context segments, the question and the answer target.</summary>
 public sealed record InContextDrill(IReadOnlyList<string> Segments, string Question, string Target, string Length = "")
 {
-    /// <summary>All its text, for building the vocabulary.</summary>
-    public string Text => string.Join(" ", Segments) + " " + Question + " " + Target;
+    /// <summary>As the in-context methods show it: the prompt, a space and the target.</summary>
+    public string Text => Evaluation.InContextMethod.PromptText(Segments, PerkFormat.DocIds(Segments.Count, null), Question) + " " + Target;
 
     /// <summary>Ids and prompt length exactly as the in-context methods encode it (context cut from the left to fit).</summary>
     public (int[] Ids, int PromptLength) Encode(Tokenization.ITokenizer tok, int positions) =>

@@ -13,8 +13,8 @@ public class ReadingDrillTests
     [Fact]
     public void Reading_drills_cycle_their_lengths_and_answer_with_the_asked_agents_last_event()
     {
-        var o = new PretrainOptions { ReadingLengths = "0k,1k" };
-        var drills = QuickstartData.ReadingDrills(new[] { 1 }, o, 12, 7);
+        var o = new PretrainOptions { ReadingLengths = "0k,1k", ReadingDrills = 12 };
+        var (drills, probe) = QuickstartData.Reading(new[] { 1 }, o, 12, 7);
         for (int i = 0; i < drills.Count; i++)
         {
             var d = drills[i];
@@ -28,15 +28,14 @@ public class ReadingDrillTests
             Assert.Equal(last!.Value, t.Groups[1].Value);
             Assert.Equal(last.Groups[3].Value, t.Groups[2].Value);
         }
-        Assert.Equal(drills.Select(d => d.Text), QuickstartData.ReadingDrills(new[] { 1 }, o, 12, 7).Select(d => d.Text));   // a pure function of the seed
-        var probe = QuickstartData.ReadingDrills(new[] { 1 }, o, 12, 7, "probe");
+        Assert.Equal(drills.Select(d => d.Text), QuickstartData.Reading(new[] { 1 }, o, 12, 7).Train.Select(d => d.Text));   // a pure function of the seed
         Assert.DoesNotContain(probe, p => drills.Any(d => d.Question == p.Question && d.Segments.SequenceEqual(p.Segments)));   // own seed stream
     }
 
     [Fact]
     public void A_drill_encodes_as_the_in_context_methods_encode_it()
     {
-        var d = QuickstartData.ReadingDrills(new[] { 1 }, new PretrainOptions(), 2, 7)[1];
+        var d = QuickstartData.Reading(new[] { 1 }, new PretrainOptions { ReadingDrills = 2 }, 0, 7).Train[1];
         var tok = WordLevelTokenizer.Build(new List<string> { d.Text }, 5000);
         var (ids, promptLength) = d.Encode(tok, 1536);
         var expected = PerkSharp.Evaluation.InContextMethod.Encode(tok, 1536, d.Segments, Enumerable.Range(0, d.Segments.Count).ToArray(), d.Question, d.Target, 0);
